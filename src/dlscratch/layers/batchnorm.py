@@ -1,0 +1,97 @@
+"""Batch normalisation (chapter 6): normalise each feature over the mini-batch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlscratch.layers.base import Layer, as_float_array
+
+
+class BatchNormalization(Layer):
+    """y = gamma * (x - mu) / sqrt(var + eps) + beta, mu and var over the mini-batch.
+
+    Layouts: (N, D) with gamma (D,); on conv maps (N, C, H, W) gamma with C entries normalises
+    per channel over N*H*W values (the modern convention, as in PyTorch), and gamma with C*H*W
+    entries normalises per activation over N values (what the book's code does).
+    At test time the running averages are used: running = momentum * running + (1 - momentum)
+    * batch value (the biased batch variance, as in the book).
+    Backward: with xn = (x - mu)/std and g = gamma * dL/dy,
+        dL/dx = (g - mean(g) - xn * mean(g * xn)) / std,  dgamma = sum(dL/dy * xn),
+        dbeta = sum(dL/dy).
+    """
+
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-6):
+        super().__init__()
+        self.gamma = as_float_array("BatchNormalization gamma", gamma).reshape(-1)
+        self.beta = as_float_array("BatchNormalization beta", beta, self.gamma.dtype).reshape(-1)
+        if self.beta.shape != self.gamma.shape:
+            raise ValueError(
+                f"BatchNormalization: gamma and beta must match, got {self.gamma.shape} "
+                f"and {self.beta.shape}"
+            )
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum!r}")
+        self.momentum, self.eps = float(momentum), float(eps)
+        d, dtype = self.gamma.size, self.gamma.dtype
+        self.running_mean = (np.zeros(d, dtype) if running_mean is None
+                             else np.asarray(running_mean, dtype).reshape(d))
+        self.running_var = (np.ones(d, dtype) if running_var is None
+                            else np.asarray(running_var, dtype).reshape(d))
+        self.dgamma = np.zeros_like(self.gamma)
+        self.dbeta = np.zeros_like(self.beta)
+
+    @classmethod
+    def create(cls, size, momentum=0.9, dtype=np.float32):
+        """gamma = 1, beta = 0 for `size` features (C for per-channel, D for (N, D))."""
+        return cls(np.ones(size, dtype), np.zeros(size, dtype), momentum)
+
+    def config(self):
+        return {"momentum": self.momentum, "eps": self.eps}
+
+    def forward(self, x, train_flg=True):
+        self.input_shape = x.shape
+        x2 = self._to_2d(x)
+        if train_flg:
+            mu = x2.mean(axis=0)
+            xc = x2 - mu
+            var = np.mean(xc * xc, axis=0)
+            self.std = np.sqrt(var + self.eps)
+            self.xn = xc / self.std
+            m = self.momentum
+            self.running_mean *= m
+            self.running_mean += (1 - m) * mu
+            self.running_var *= m
+            self.running_var += (1 - m) * var
+            xn = self.xn
+        else:
+            xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return self._from_2d(self.gamma * xn + self.beta)
+
+    def backward(self, dout):
+        dout2 = self._to_2d(dout)
+        self.dbeta = dout2.sum(axis=0)
+        self.dgamma = (dout2 * self.xn).sum(axis=0)
+        g = dout2 * self.gamma
+        dx = (g - g.mean(axis=0) - self.xn * (g * self.xn).mean(axis=0)) / self.std
+        return self._from_2d(dx)
+
+    def _to_2d(self, x):
+        d = self.gamma.size
+        if x.ndim == 4 and x.shape[1] == d:  # per channel: rows are the N*H*W positions
+            return x.transpose(0, 2, 3, 1).reshape(-1, d)
+        if x.ndim >= 2 and x[0].size == d:  # per activation (the book's layout on conv maps)
+            return x.reshape(x.shape[0], d)
+        raise ValueError(
+            f"{self.name}: gamma has {d} entries, so expected input (N, {d}) or (N, {d}, H, W) "
+            f"or (N, ...) with {d} values per sample, got {x.shape}"
+        )
+
+    def _from_2d(self, y):
+        shape = self.input_shape
+        if len(shape) == 4 and shape[1] == self.gamma.size:
+            n, c, h, w = shape
+            return y.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        return y.reshape(shape)

@@ -1,0 +1,89 @@
+"""im2col / col2im: turn convolution into one matrix product.
+
+Two versions of the same idea:
+- `im2col` / `col2im` are the book's, in its column order (channel, kernel row, kernel column),
+  kept for reading side by side with the book and as the reference in tests.
+- `im2col_nhwc` / `col2im_nhwc` are what the layers use: the image is channels-last (N, H, W, C)
+  and a column runs (kernel row, kernel column, channel), so every copy moves contiguous runs of
+  C values and the product's output is already laid out as (N, OH, OW, FN) - no transposes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
+    """OH = (H + 2*pad - FH) // stride + 1 (windows that do not fit are dropped, as in PyTorch)."""
+    return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """(N, C, H, W) -> (N*OH*OW, C*FH*FW): one row per output position (the book's layout)."""
+    N, C, H, W = input_data.shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w), dtype=input_data.dtype)
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col[:, :, y, x] = img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """The adjoint of `im2col`: add each column entry back to the pixel it was copied from."""
+    N, C, H, W = input_shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for y in range(filter_h):
+        for x in range(filter_w):
+            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] += col[:, :, y, x]
+    return img[:, :, pad:H + pad, pad:W + pad]
+
+
+def pad_nhwc(x_nhwc, pad, value=0.0):
+    """A C-contiguous copy of (N, H, W, C) with `pad` rows/columns of `value` on each side."""
+    if pad == 0:
+        return np.ascontiguousarray(x_nhwc)
+    N, H, W, C = x_nhwc.shape
+    xp = np.full((N, H + 2 * pad, W + 2 * pad, C), value, dtype=x_nhwc.dtype)
+    xp[:, pad:pad + H, pad:pad + W, :] = x_nhwc
+    return xp
+
+
+def windows_nhwc(xp, filter_h, filter_w, stride):
+    """A read-only strided view (N, OH, OW, FH, FW, C) of every window of xp: no copy."""
+    N, Hp, Wp, C = xp.shape
+    out_h = (Hp - filter_h) // stride + 1
+    out_w = (Wp - filter_w) // stride + 1
+    sn, sh, sw, sc = xp.strides
+    return as_strided(xp, (N, out_h, out_w, filter_h, filter_w, C),
+                      (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)
+
+
+def im2col_nhwc(xp, filter_h, filter_w, stride=1):
+    """Padded (N, Hp, Wp, C) -> (N*OH*OW, FH*FW*C), columns in (kernel row, column, channel)."""
+    win = windows_nhwc(xp, filter_h, filter_w, stride)
+    N, out_h, out_w = win.shape[:3]
+    return win.reshape(N * out_h * out_w, -1)
+
+
+def col2im_nhwc(col, padded_shape, filter_h, filter_w, stride=1):
+    """The adjoint of `im2col_nhwc`: (N*OH*OW, FH*FW*C) -> padded (N, Hp, Wp, C).
+
+    FH*FW vectorised slice-adds: kernel offset (i, j) of every window lands on the pixels
+    (i + stride*oh, j + stride*ow).
+    """
+    N, Hp, Wp, C = padded_shape
+    out_h = (Hp - filter_h) // stride + 1
+    out_w = (Wp - filter_w) // stride + 1
+    col6 = col.reshape(N, out_h, out_w, filter_h, filter_w, C)
+    img = np.zeros(padded_shape, dtype=col.dtype)
+    for i in range(filter_h):
+        for j in range(filter_w):
+            img[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] += col6[:, :, :, i, j, :]
+    return img

@@ -1,0 +1,52 @@
+"""Softmax followed by the cross-entropy loss: the output layer of every classifier here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlscratch.functions import log_softmax
+from dlscratch.layers.base import Layer
+
+
+class SoftmaxWithLoss(Layer):
+    """L = -(1/N) sum_n sum_k t_nk log softmax(x)_nk;  dL/dx = (softmax(x) - t) / N.
+
+    x: scores (N, K). t: class indices (N,) or one-hot / soft labels (N, K).
+    The loss is computed as log-softmax (x - max - log sum exp), the exact value, so no
+    1e-7 guard is needed and the gradient above is exact; `cross_entropy_error` keeps the
+    course's guarded formula for probabilities.
+    """
+
+    def forward(self, x, t):
+        if x.ndim != 2:
+            raise ValueError(f"{self.name}: expected scores of shape (N, K), got {x.shape}")
+        t = np.asarray(t)
+        n, k = x.shape
+        logp = log_softmax(x)
+        self.y = np.exp(logp)
+        if t.shape == x.shape:
+            self.t = t.astype(x.dtype, copy=False)
+            self.loss = float(-(self.t * logp).sum() / n)
+        elif t.shape == (n,) and np.issubdtype(t.dtype, np.integer):
+            if n and (t.min() < 0 or t.max() >= k):
+                raise ValueError(
+                    f"{self.name}: labels must lie in [0, {k}), got values in [{t.min()}, {t.max()}]"
+                )
+            self.t = t
+            self.loss = float(-logp[np.arange(n), t].sum() / n)
+        else:
+            raise ValueError(
+                f"{self.name}: labels must be integer indices of shape ({n},) or one-hot of "
+                f"shape {x.shape}, got shape {t.shape} dtype {t.dtype}"
+            )
+        return self.loss
+
+    def backward(self, dout=1.0):
+        n = self.y.shape[0]
+        if self.t.shape == self.y.shape:
+            dx = self.y - self.t
+        else:
+            dx = self.y.copy()
+            dx[np.arange(n), self.t] -= 1
+        dx *= dout / n
+        return dx
