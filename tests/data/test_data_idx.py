@@ -17,9 +17,7 @@ def idx_header(code: int, shape: tuple[int, ...]) -> bytes:
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
-@pytest.mark.parametrize(
-    "dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
-)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), (2, 1, 3, 2)])
 def test_round_trip(tmp_path, gz, dtype, shape):
     rng = np.random.default_rng(1)

@@ -11,6 +11,8 @@ from dlscratch.optim.optimizers import (
     RMSprop,
     get_optimizer,
 )
+from dlscratch.optim.schedules import Constant, Cosine, StepDecay, get_schedule
 
-__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer",
+__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Constant", "Cosine", "Momentum", "Nesterov",
+           "Optimizer", "StepDecay", "get_schedule",
            "RMSprop", "get_optimizer"]

@@ -1,0 +1,1 @@
+"""The course's experiments: `dlscratch experiment NAME` redraws each figure and number."""

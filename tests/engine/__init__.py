@@ -1,0 +1,1 @@
+"""Tests of the core engine (functions, layers, networks, optimizers, save/load)."""
