@@ -1,0 +1,252 @@
+"""The benchmark run: throughput table, per-layer breakdown, peak memory, JSON.
+
+Method: for each network both contenders are built from the same initial weights, warmed up,
+and timed in blocks of at least `--min-time` seconds. Each repeat times dlscratch and PyTorch
+back to back (the order alternating between repeats), so drift in the machine's load hits both;
+the table shows the median images/s of each and the median of the per-repeat ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import machine
+from benchmarks.breakdown import format_breakdown, layer_breakdown
+from benchmarks.workloads import WORKLOADS, load_data
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUTPUT = HERE / "results" / "bench.json"
+# Goals for dlscratch / PyTorch on a 2-core machine (see NOTES.md).
+TARGETS = {
+    ("TwoLayerNet", "train"): 1.0, ("TwoLayerNet", "infer"): 1.0,
+    ("MultiLayerNet", "train"): 1.0, ("MultiLayerNet", "infer"): 1.0,
+    ("SimpleConvNet", "train"): 1.0, ("SimpleConvNet", "infer"): 1.0,
+    ("DeepConvNet", "train"): 0.5, ("DeepConvNet", "infer"): 0.7,
+}
+BREAKDOWN_NETS = ("SimpleConvNet", "DeepConvNet")
+MEMORY_LIMIT_MIB = 1024
+
+
+class DlContender:
+    name = "dlscratch"
+
+    def __init__(self, workload, batches, x_infer, infer_batch):
+        self.net, self.opt = workload.build(), workload.make_optimizer()
+        self.batches, self.x_infer, self.infer_batch = batches, x_infer, infer_batch
+        self.i = 0
+
+    def train(self, steps):
+        for _ in range(steps):
+            x, t = self.batches[self.i % len(self.batches)]
+            self.i += 1
+            self.opt.update(self.net.params, self.net.gradient(x, t))
+
+    def infer(self, x=None):
+        self.net.predict(self.x_infer if x is None else x, batch_size=self.infer_batch)
+
+
+class TorchContender:
+    name = "PyTorch"
+
+    def __init__(self, workload, batches, x_infer, infer_batch):
+        import torch
+
+        from benchmarks.torch_reference import TorchRunner
+
+        self.runner = TorchRunner(workload.build(), workload.optimizer, workload.lr)
+        self.batches = TorchRunner.batches(batches)
+        self.x_infer, self.infer_batch = torch.from_numpy(x_infer), infer_batch
+        self.i = 0
+
+    def train(self, steps):
+        for _ in range(steps):
+            x, t = self.batches[self.i % len(self.batches)]
+            self.i += 1
+            self.runner.train_step(x, t)
+
+    def infer(self, x=None):
+        self.runner.predict(self.x_infer if x is None else x, self.infer_batch)
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def bench_network(workload, data, args, use_torch) -> dict:
+    batches = data.train_batches(workload.batch_size, workload.flat)
+    x_infer = data.images(data.x_test[:args.infer_images], workload.flat)
+    contenders = [DlContender(workload, batches, x_infer, args.infer_batch)]
+    if use_torch:
+        contenders.append(TorchContender(workload, batches, x_infer, args.infer_batch))
+    # Warm up, then size each timed block to last at least min_time seconds.
+    plan = {}
+    for c in contenders:
+        c.train(3)
+        step = min(timed(c.train, 1) for _ in range(2))
+        chunk = x_infer[:args.infer_batch]
+        chunk = chunk if c.name == "dlscratch" else c.x_infer[:args.infer_batch]
+        c.infer(chunk)
+        per_pass = timed(c.infer, chunk) * math.ceil(len(x_infer) / args.infer_batch)
+        plan[c.name] = {"train": max(args.min_steps, math.ceil(args.min_time / step)),
+                        "infer": max(1, math.ceil(args.min_time / per_pass))}
+    rates = {c.name: {"train": [], "infer": []} for c in contenders}
+    for r in range(args.repeats):
+        order = contenders if r % 2 == 0 else contenders[::-1]
+        for mode in ("train", "infer"):
+            for c in order:
+                n = plan[c.name][mode]
+                if mode == "train":
+                    rates[c.name][mode].append(n * workload.batch_size / timed(c.train, n))
+                else:
+                    rates[c.name][mode].append(n * len(x_infer) / timed(c.infer))
+    result = {"batch_size": workload.batch_size, "optimizer": workload.optimizer,
+              "lr": workload.lr, "infer_images": len(x_infer), "infer_batch": args.infer_batch,
+              "blocks": plan}
+    for mode in ("train", "infer"):
+        entry = {}
+        for c in contenders:
+            entry[c.name] = {"images_per_s": float(np.median(rates[c.name][mode])),
+                             "repeats": [round(v, 1) for v in rates[c.name][mode]]}
+        if use_torch:
+            pairs = np.divide(rates["dlscratch"][mode], rates["PyTorch"][mode])
+            entry["ratio"] = float(np.median(pairs))
+            entry["ratio_repeats"] = [round(float(v), 3) for v in pairs]
+            entry["target"] = TARGETS.get((workload.name, mode))
+        result[mode] = entry
+    return result
+
+
+def format_table(results: dict, args, use_torch: bool) -> str:
+    head = f"{'network':<15}{'mode':<13}{'batch':>6}{'dlscratch img/s':>17}"
+    if use_torch:
+        head += f"{'PyTorch img/s':>15}{'ratio':>8}{'target':>8}"
+    lines = [head, "-" * len(head)]
+    for name, r in results.items():
+        for mode in ("train", "infer"):
+            e = r[mode]
+            label = "train" if mode == "train" else f"infer/{r['infer_images']}"
+            batch = r["batch_size"] if mode == "train" else r["infer_batch"]
+            line = f"{name:<15}{label:<13}{batch:>6}{e['dlscratch']['images_per_s']:>17,.0f}"
+            if use_torch:
+                target = e["target"]
+                mark = "" if target is None else (" ok" if e["ratio"] >= target else " --")
+                line += (f"{e['PyTorch']['images_per_s']:>15,.0f}{e['ratio']:>8.2f}"
+                         f"{'' if target is None else f'{target:>5.1f}'}{mark}")
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def measure_memory(args, threads) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.memory", "--net", "DeepConvNet", "--batch", "100",
+           "--steps", str(args.memory_steps)]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    out = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    result["limit_mib"] = MEMORY_LIMIT_MIB
+    return result
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 2 repeats, short blocks, 2000 test images")
+    p.add_argument("--nets", default=",".join(WORKLOADS),
+                   help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    p.add_argument("--repeats", type=int, default=None, help="timed repeats (default 5)")
+    p.add_argument("--min-time", type=float, default=None,
+                   help="seconds per timed block (default 1.0)")
+    p.add_argument("--min-steps", type=int, default=3, help="training steps per block, at least")
+    p.add_argument("--infer-images", type=int, default=None,
+                   help="test images per inference pass (default 10000)")
+    p.add_argument("--infer-batch", type=int, default=1000, help="inference chunk size")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads (and torch threads); default: BLAS's own setting")
+    p.add_argument("--no-torch", action="store_true", help="dlscratch only")
+    p.add_argument("--no-breakdown", action="store_true", help="skip the per-layer breakdown")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
+    p.add_argument("--memory-steps", type=int, default=3)
+    p.add_argument("--output", "-o", default=str(DEFAULT_OUTPUT), help="JSON output path")
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.repeats = args.repeats or (2 if quick else 5)
+    args.min_time = args.min_time or (0.15 if quick else 1.0)
+    args.infer_images = args.infer_images or (2000 if quick else 10_000)
+    args.nets = [n.strip() for n in args.nets.split(",") if n.strip()]
+    unknown = [n for n in args.nets if n not in WORKLOADS]
+    if unknown:
+        p.error(f"unknown network(s) {unknown}: choose from {list(WORKLOADS)}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    limiter = None
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(args.threads, user_api="blas")  # noqa: F841 (kept alive)
+    threads = machine.blas_threads()
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+        except ImportError:
+            print("torch is not importable: dlscratch-only table")
+    if torch is not None and threads:
+        torch.set_num_threads(threads)
+    use_torch = torch is not None
+    data = load_data(max(args.infer_images, 1))
+    desc = machine.describe(torch)
+    print(f"{desc['cpu_model']}, {desc['usable_cores']} cores; numpy {desc['numpy']}, BLAS "
+          + ", ".join(f"{b['internal_api']} {b['version']} x{b['num_threads']}"
+                      for b in desc["blas"])
+          + (f"; torch {desc['torch']} x{desc['torch_threads']}" if use_torch else "")
+          + f"; data: {data.source}; load avg {desc['loadavg_start'][0]:.2f}")
+    print(f"repeats {args.repeats}, blocks >= {args.min_time:g} s; ratio = median of "
+          "per-repeat dlscratch/PyTorch ratios\n")
+
+    report = {"machine": desc, "settings": {k: v for k, v in vars(args).items()},
+              "data": data.source, "time": time.strftime("%Y-%m-%d %H:%M:%S"), "networks": {}}
+    for name in args.nets:
+        start = time.perf_counter()
+        report["networks"][name] = bench_network(WORKLOADS[name], data, args, use_torch)
+        print(f"  {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    print(format_table(report["networks"], args, use_torch))
+
+    if not args.no_breakdown:
+        report["breakdown"] = {}
+        for name in (n for n in BREAKDOWN_NETS if n in args.nets):
+            w = WORKLOADS[name]
+            batches = data.train_batches(w.batch_size, w.flat)
+            x_chunk = data.images(data.x_test[:args.infer_batch], w.flat)
+            steps = 3 if args.quick else 10
+            b = layer_breakdown(w, batches, x_chunk, steps, 2 if args.quick else 5)
+            report["breakdown"][name] = b
+            print("\n" + format_breakdown(name, b))
+
+    if not args.no_memory:
+        mem = measure_memory(args, threads)
+        report["memory"] = mem
+        ok = "ok" if mem["peak_rss_mib"] < MEMORY_LIMIT_MIB else "OVER"
+        print(f"\nPeak RSS, DeepConvNet training at batch {mem['batch_size']} "
+              f"({mem['steps']} steps, fresh process): {mem['peak_rss_mib']:.0f} MiB "
+              f"(after imports {mem['baseline_mib']:.0f} MiB; limit {MEMORY_LIMIT_MIB} MiB: {ok})")
+
+    report["machine"]["loadavg_end"] = os.getloadavg()
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, default=str))
+    print(f"\nwrote {out}")
+    return 0

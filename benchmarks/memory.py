@@ -1,0 +1,56 @@
+"""Peak resident memory of a few training steps, measured in a fresh process.
+
+    python -m benchmarks.memory --net DeepConvNet --batch 100 --steps 3
+
+Prints one JSON object. The parent benchmark runs this as a subprocess so that its own data,
+torch and earlier networks do not count. Random inputs of the network's shape are used (no
+dataset in memory); `baseline_mib` is the peak after imports, before the network exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--net", default="DeepConvNet")
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+
+    import numpy as np
+
+    from benchmarks.workloads import WORKLOADS
+
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads, user_api="blas")
+    w = WORKLOADS[args.net]
+    batch = args.batch or w.batch_size
+    baseline = peak_mib()
+    rng = np.random.default_rng(0)
+    shape = (batch, 784) if w.flat else (batch, 1, 28, 28)
+    x = rng.random(shape, dtype=np.float32)
+    t = rng.integers(0, 10, batch)
+    net, opt = w.build(), w.make_optimizer()
+    for _ in range(args.steps):
+        opt.update(net.params, net.gradient(x, t))
+    json.dump({"net": args.net, "batch_size": batch, "steps": args.steps,
+               "baseline_mib": round(baseline, 1), "peak_rss_mib": round(peak_mib(), 1)},
+              sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

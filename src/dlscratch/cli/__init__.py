@@ -1,0 +1,1 @@
+"""The `dlscratch` command line: train, evaluate, predict, info, experiment."""

@@ -1,0 +1,45 @@
+"""`dlscratch experiment NAME|all`: redraw the course's figures and numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser("experiment", help="reproduce the course's experiments (NAME or all)")
+    p.add_argument("name", nargs="?", help="experiment name, or 'all' (see --list)")
+    p.add_argument("--list", action="store_true", help="list the experiments in course order")
+    p.add_argument("--quick", action="store_true", help="small data and few iterations")
+    p.add_argument("--out", default="experiments-out", help="output folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, help="processes for parallel experiments")
+    p.add_argument("--cache", help="folder of trained models reused across runs (full mode; "
+                                   "default ~/.cache/dlscratch/experiments)")
+    p.add_argument("--no-cache", action="store_true", help="always retrain")
+    p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from dlscratch.experiments.base import Context, default_cache_dir
+    from dlscratch.experiments.registry import EXPERIMENTS, get_experiment
+    from dlscratch.experiments.runner import run_all, run_experiment
+
+    if args.list or not args.name:
+        for module in EXPERIMENTS:
+            info = module.INFO
+            print(f"{info.number:>3}  {info.name:<24} {info.title}  ({info.title_ko})")
+        return 0
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    cache = None if args.no_cache else Path(args.cache) if args.cache else default_cache_dir()
+    ctx = Context(quick=args.quick, seed=args.seed, out_dir=Path(args.out), cache_dir=cache,
+                  data_dir=args.data_dir, workers=args.workers)
+    if args.name == "all":
+        run_all(ctx)
+        print(f"wrote {ctx.out_dir / 'report.html'}")
+    else:
+        get_experiment(args.name)
+        run_experiment(args.name, ctx)
+        print(f"wrote {ctx.out_dir / args.name}.png and .json")
+    return 0

@@ -1,0 +1,40 @@
+"""`dlscratch info`: versions, the BLAS in use, where data is looked for and whether it is there."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+
+from dlscratch import __version__
+
+
+def add_parser(sub):
+    p = sub.add_parser("info", help="versions, BLAS configuration and where the data is")
+    p.add_argument("--data-dir", help="look for datasets here first")
+    p.set_defaults(run=run)
+
+
+def blas_info() -> list[str]:
+    """One line per BLAS/OpenMP library loaded (threadpoolctl), or NumPy's build config."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        config = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+        return [f"{config.get('name', '?')} {config.get('version', '')} "
+                "(install threadpoolctl for thread counts)"]
+    return [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')}), "
+            f"{i.get('num_threads')} threads: {i.get('filepath')}" for i in threadpool_info()]
+
+
+def run(args) -> int:
+    from dlscratch.data import ENV_VAR, data_search_info
+
+    print(f"dlscratch {__version__}")
+    print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}")
+    for line in blas_info():
+        print(f"blas: {line}")
+    print(f"data: explicit --data-dir, else ${ENV_VAR}, else the user cache")
+    for status in data_search_info(args.data_dir).values():
+        print(status.describe())
+    return 0

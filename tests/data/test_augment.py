@@ -1,0 +1,91 @@
+"""Data augmentation: shapes, determinism, identity, and that shifts/rotations move the image."""
+
+import numpy as np
+import pytest
+
+from dlscratch.data.augment import affine_warp, augment_batch
+
+
+def blobs(n=8, seed=0):
+    """Smooth random blobs away from the border, (n, 1, 28, 28) float32."""
+    rng = np.random.default_rng(seed)
+    i, j = np.meshgrid(np.arange(28), np.arange(28), indexing="ij")
+    cy, cx = rng.uniform(10, 18, (2, n, 1, 1))
+    img = np.exp(-((i - cy) ** 2 + (j - cx) ** 2) / 8.0)
+    return img[:, None].astype(np.float32)
+
+
+def centre_of_mass(x):
+    i, j = np.meshgrid(np.arange(x.shape[-2]), np.arange(x.shape[-1]), indexing="ij")
+    mass = x.sum(axis=(-2, -1))
+    return (x * i).sum(axis=(-2, -1)) / mass, (x * j).sum(axis=(-2, -1)) / mass
+
+
+def test_shape_and_dtype_preserved():
+    x = blobs()
+    y = augment_batch(x, np.random.default_rng(0))
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert not np.shares_memory(x, y)
+    x64 = np.random.default_rng(1).random((3, 2, 10, 12))
+    assert augment_batch(x64, np.random.default_rng(0)).shape == (3, 2, 10, 12)
+
+
+def test_deterministic_for_a_seed():
+    x = blobs()
+    a = augment_batch(x, np.random.default_rng(5))
+    b = augment_batch(x, np.random.default_rng(5))
+    c = augment_batch(x, np.random.default_rng(6))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_zero_shift_and_rotation_is_identity():
+    x = np.random.default_rng(0).random((4, 1, 28, 28)).astype(np.float32)
+    assert np.array_equal(augment_batch(x, np.random.default_rng(0), 0, 0), x)
+    assert np.array_equal(affine_warp(x, np.zeros(4), np.zeros((4, 2))), x)
+
+
+def test_integer_shift_moves_pixels_exactly():
+    x = np.random.default_rng(0).random((1, 1, 28, 28)).astype(np.float32)
+    y = affine_warp(x, [0.0], [[2, -3]])  # 2 down, 3 left
+    assert np.array_equal(y[0, 0, 2:, :-3], x[0, 0, :-2, 3:])
+    assert np.all(y[0, 0, :2] == 0) and np.all(y[0, 0, :, -3:] == 0)
+
+
+@pytest.mark.parametrize("dy, dx", [(1, 0), (0, 1), (-1, 0), (0, -1), (0.5, -0.5)])
+def test_shift_moves_centre_of_mass(dy, dx):
+    x = blobs()
+    y = affine_warp(x, np.zeros(len(x)), np.tile([dy, dx], (len(x), 1)))
+    (y0, x0), (y1, x1) = centre_of_mass(x), centre_of_mass(y)
+    np.testing.assert_allclose(y1 - y0, dy, atol=0.02)
+    np.testing.assert_allclose(x1 - x0, dx, atol=0.02)
+
+
+def test_rotation_about_the_centre():
+    x = np.zeros((1, 1, 29, 29), dtype=np.float32)
+    x[0, 0, 14, 24] = 1.0  # right of the centre (14, 14)
+    y = affine_warp(x, [90.0], [[0, 0]])  # counter-clockwise: now above the centre
+    assert y[0, 0, 4, 14] == pytest.approx(1.0)
+    # A small rotation keeps the mass (the blob stays inside) and its centre near the middle.
+    b = blobs(1)
+    r = affine_warp(b, [10.0], [[0, 0]])
+    assert r.sum() == pytest.approx(b.sum(), rel=1e-3)
+
+
+def test_random_shifts_within_bounds():
+    x = blobs(64)
+    y = augment_batch(x, np.random.default_rng(0), max_shift=2, max_angle=0)
+    (y0, x0), (y1, x1) = centre_of_mass(x), centre_of_mass(y)
+    assert np.abs(y1 - y0).max() <= 2.02 and np.abs(x1 - x0).max() <= 2.02
+    assert np.abs(y1 - y0).max() > 0.5  # they do move
+
+
+def test_usable_by_trainer():
+    from dlscratch.nets import SimpleConvNet
+    from dlscratch.train.trainer import Trainer
+
+    rng = np.random.default_rng(0)
+    x, t = blobs(20), rng.integers(0, 10, 20)
+    net = SimpleConvNet(conv_param={"filter_num": 4}, hidden_size=8, seed=0)
+    history = Trainer(net, x, t, epochs=1, mini_batch_size=10, augment=augment_batch).train()
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
