@@ -15,13 +15,14 @@ naming the layer where non-finite values first appear; the last checkpoint stays
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from dlscratch.io.serialize import architecture, load_state, state_arrays
+from dlscratch.io.serialize import ModelFileError, architecture, load_state, state_arrays
 from dlscratch.optim import get_optimizer, get_schedule
 from dlscratch.train.checkpoint import read_checkpoint, write_checkpoint
 from dlscratch.train.history import new_history
@@ -45,8 +46,21 @@ class Trainer:
             raise ValueError(f"sampling must be 'shuffle' or 'replacement', got {sampling!r}")
         if int(mini_batch_size) < 1:
             raise ValueError(f"mini_batch_size must be >= 1, got {mini_batch_size!r}")
-        if early_stopping_patience is not None and x_val is None:
-            raise ValueError("early stopping watches validation accuracy: pass x_val and t_val")
+        for name, x, t in (("test", x_test, t_test), ("val", x_val, t_val)):
+            if (x is None) != (t is None):
+                raise ValueError(f"pass both x_{name} and t_{name}, or neither")
+            if x is not None and (len(x) != len(t) or len(x) == 0):
+                raise ValueError(f"x_{name} and t_{name} must have the same non-zero length, "
+                                 f"got {len(x)} and {len(t)}")
+        if early_stopping_patience is not None:
+            if x_val is None:
+                raise ValueError("early stopping watches validation accuracy: pass x_val and t_val")
+            if int(early_stopping_patience) < 1:
+                raise ValueError(f"early_stopping_patience must be >= 1 (epochs), got "
+                                 f"{early_stopping_patience!r}")
+        if evaluate_sample_num_per_epoch is not None and int(evaluate_sample_num_per_epoch) < 1:
+            raise ValueError(f"evaluate_sample_num_per_epoch must be >= 1 or None, got "
+                             f"{evaluate_sample_num_per_epoch!r}")
         self.network = network
         self.x_train, self.t_train = x_train, t_train
         self.eval_sets = {name: (x, t) for name, x, t in
@@ -55,9 +69,9 @@ class Trainer:
         self.batch_size = min(int(mini_batch_size), len(x_train))
         self.iter_per_epoch = max(len(x_train) // self.batch_size, 1)
         if iterations is None:
-            if epochs is None or epochs <= 0:
-                raise ValueError(f"epochs must be > 0, got {epochs!r}")
-            iterations = int(round(epochs * self.iter_per_epoch))
+            if epochs is None or not 0 < epochs < math.inf:
+                raise ValueError(f"epochs must be a finite number > 0, got {epochs!r}")
+            iterations = max(1, int(round(epochs * self.iter_per_epoch)))  # at least one update
         elif int(iterations) < 1:
             raise ValueError(f"iterations must be >= 1, got {iterations!r}")
         self.max_iter = int(iterations)
@@ -86,6 +100,7 @@ class Trainer:
         start = time.perf_counter() - self._elapsed
         if self.iteration == 0 and self.evaluate_initial and not self.history["epoch"]:
             self._evaluate(start, epoch_loss=None)
+            self._early_stopping()  # the initial weights are a candidate for "best" too
         bar = self._progress_bar()
         while self.iteration < self.max_iter and not self.stopped_early:
             self._step()
@@ -94,6 +109,7 @@ class Trainer:
                 bar.set_postfix(loss=f"{self.history['loss'][-1]:.4f}", **self._last_accs())
             epoch_done = self.iteration % self.iter_per_epoch == 0
             if epoch_done or self.iteration == self.max_iter:
+                self._check_state()  # never evaluate, keep as best or checkpoint blown-up weights
                 n = self.iteration % self.iter_per_epoch or self.iter_per_epoch
                 self._evaluate(start, epoch_loss=float(np.mean(self.history["loss"][-n:])))
                 self._early_stopping()
@@ -118,18 +134,34 @@ class Trainer:
         loss = self.network.last_loss
         if not math.isfinite(loss):
             where = self.network.first_nonfinite(x) or "the loss layer"
-            kept = (f"the last good checkpoint is {self.checkpoint_path}"
-                    if self.checkpoint_path is not None and self.checkpoint_path.exists()
-                    else "no checkpoint was written yet")
-            raise TrainingDiverged(
-                f"loss became {loss} at iteration {self.iteration + 1} (epoch "
-                f"{self.iteration // self.iter_per_epoch + 1}); non-finite values first appear in "
-                f"{where}; {kept}. Try a smaller learning rate (now {lr:g})."
-            )
+            raise self._diverged(f"loss became {loss}", self.iteration + 1, where)
         self.optimizer.update(self.network.params, grads)
         self.iteration += 1
         self.history["loss"].append(loss)
         self.history["lr"].append(lr)
+
+    def _diverged(self, what: str, iteration: int, where: str) -> TrainingDiverged:
+        kept = (f"the last good checkpoint is {self.checkpoint_path}"
+                if self.checkpoint_path is not None and self.checkpoint_path.exists()
+                else "no checkpoint was written yet")
+        return TrainingDiverged(
+            f"{what} at iteration {iteration} (epoch {(iteration - 1) // self.iter_per_epoch + 1});"
+            f" non-finite values first appear in {where}; {kept}. Try a smaller learning rate "
+            f"(now {self.optimizer.lr:g})."
+        )
+
+    def _check_state(self) -> None:
+        """TrainingDiverged if a parameter or buffer holds NaN/Inf (the last update blew up)."""
+        stack = getattr(self.network, "stack", None)
+        refs = ([(key, layer.name, kind) for kind, table in
+                 (("parameter", stack.param_refs), ("buffer", stack.buffer_refs))
+                 for key, layer, _ in table] if stack is not None else
+                [(key, key, "array") for key in state_arrays(self.network)])
+        arrays = state_arrays(self.network)
+        for key, owner, kind in refs:
+            if not np.all(np.isfinite(arrays[key])):
+                raise self._diverged("the weights became non-finite", self.iteration,
+                                     f"{owner} ({kind} {key})")
 
     def _next_batch(self) -> np.ndarray:
         n, b = len(self.x_train), self.batch_size
@@ -187,7 +219,7 @@ class Trainer:
         return {"batch_size": self.batch_size, "iter_per_epoch": self.iter_per_epoch,
                 "max_iter": self.max_iter, "sampling": self.sampling, "seed": self.seed,
                 "base_lr": self.base_lr, "optimizer": type(self.optimizer).__name__,
-                "schedule": getattr(self.schedule, "config", lambda: repr(self.schedule))(),
+                "schedule": _schedule_id(self.schedule),
                 "train_size": len(self.x_train), "patience": self.patience}
 
     def save_checkpoint(self, path) -> None:
@@ -207,20 +239,47 @@ class Trainer:
     def resume(self, path) -> None:
         """Restore the state saved by `save_checkpoint`; `train()` then continues from there."""
         meta, groups = read_checkpoint(path)
-        saved, mine = meta["settings"], self.settings()
+        try:
+            saved, mine = meta["settings"], self.settings()
+        except (KeyError, TypeError):
+            raise ModelFileError(f"{path}: not a training checkpoint (no settings)") from None
         changed = {k: (saved.get(k), v) for k, v in mine.items()
                    if k != "max_iter" and saved.get(k) != v}
         if changed:
-            detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in changed.items())
+            detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}"
+                               for k, (a, b) in changed.items())
             raise ValueError(f"{path}: cannot resume a different run ({detail})")
-        load_state(self.network, groups.get("net", {}), str(path))
-        self.optimizer.load_state_dict(meta["optimizer"], groups.get("opt", {}))
-        self.iteration = int(meta["iteration"])
-        self.rng.bit_generator.state = meta["rng"]
-        self._order = None if meta["order"] is None else np.array(meta["order"], dtype=np.int64)
-        self.network.set_rng_state(meta["network_rng"])
-        self.history = meta["history"]
-        self._elapsed = float(meta["elapsed_s"])
-        self.stopped_early = bool(meta["stopped_early"])
-        if meta["best"] is not None:
-            self.best = (meta["best"][0], meta["best"][1], groups["best"])
+        if json.loads(json.dumps(architecture(self.network))) != meta.get("architecture"):
+            raise ValueError(f"{path}: cannot resume a different run (the network differs: "
+                             f"checkpoint {_describe(meta.get('architecture'))} vs now "
+                             f"{_describe(architecture(self.network))})")
+        try:
+            load_state(self.network, groups.get("net", {}), str(path))
+            self.optimizer.load_state_dict(meta["optimizer"], groups.get("opt", {}))
+            self.iteration = int(meta["iteration"])
+            self.rng.bit_generator.state = meta["rng"]
+            self._order = (None if meta["order"] is None
+                           else np.array(meta["order"], dtype=np.int64))
+            self.network.set_rng_state(meta["network_rng"])
+            self.history = meta["history"]
+            self._elapsed = float(meta["elapsed_s"])
+            self.stopped_early = bool(meta["stopped_early"])
+            self.best = (None if meta["best"] is None
+                         else (meta["best"][0], meta["best"][1], groups["best"]))
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ModelFileError(f"{path}: incomplete checkpoint (missing {exc})") from None
+
+
+def _schedule_id(schedule) -> dict | str:
+    """A schedule's config, or for a plain function its qualified name (a repr holds an address,
+    which would differ between the interrupted and the resumed process)."""
+    if hasattr(schedule, "config"):
+        return schedule.config()
+    return f"{getattr(schedule, '__module__', '?')}.{getattr(schedule, '__qualname__', '?')}"
+
+
+def _describe(arch) -> str:
+    if not isinstance(arch, dict):
+        return "unknown"
+    layers = "-".join(str(spec.get("type")) for spec in arch.get("layers", []))
+    return f"{arch.get('model')}{arch.get('config') or ''} [{layers}]"
