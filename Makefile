@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/dlscratch train --model two-layer --out runs/two-layer
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 2
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -50,8 +50,9 @@ class DlContender:
             self.i += 1
             self.opt.update(self.net.params, self.net.gradient(x, t))
 
-    def infer(self, x=None):
-        self.net.predict(self.x_infer if x is None else x, batch_size=self.infer_batch)
+    def infer(self, passes=1, x=None):
+        for _ in range(passes):
+            self.net.predict(self.x_infer if x is None else x, batch_size=self.infer_batch)
 
 
 class TorchContender:
@@ -73,8 +74,9 @@ class TorchContender:
             self.i += 1
             self.runner.train_step(x, t)
 
-    def infer(self, x=None):
-        self.runner.predict(self.x_infer if x is None else x, self.infer_batch)
+    def infer(self, passes=1, x=None):
+        for _ in range(passes):
+            self.runner.predict(self.x_infer if x is None else x, self.infer_batch)
 
 
 def timed(fn, *args) -> float:
@@ -96,8 +98,8 @@ def bench_network(workload, data, args, use_torch) -> dict:
         step = min(timed(c.train, 1) for _ in range(2))
         chunk = x_infer[:args.infer_batch]
         chunk = chunk if c.name == "dlscratch" else c.x_infer[:args.infer_batch]
-        c.infer(chunk)
-        per_pass = timed(c.infer, chunk) * math.ceil(len(x_infer) / args.infer_batch)
+        c.infer(1, chunk)
+        per_pass = timed(c.infer, 1, chunk) * math.ceil(len(x_infer) / args.infer_batch)
         plan[c.name] = {"train": max(args.min_steps, math.ceil(args.min_time / step)),
                         "infer": max(1, math.ceil(args.min_time / per_pass))}
     rates = {c.name: {"train": [], "infer": []} for c in contenders}
@@ -109,7 +111,7 @@ def bench_network(workload, data, args, use_torch) -> dict:
                 if mode == "train":
                     rates[c.name][mode].append(n * workload.batch_size / timed(c.train, n))
                 else:
-                    rates[c.name][mode].append(n * len(x_infer) / timed(c.infer))
+                    rates[c.name][mode].append(n * len(x_infer) / timed(c.infer, n))
     result = {"batch_size": workload.batch_size, "optimizer": workload.optimizer,
               "lr": workload.lr, "infer_images": len(x_infer), "infer_batch": args.infer_batch,
               "blocks": plan}

@@ -10,6 +10,10 @@ def confusion_matrix(t: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarr
     t, y = np.asarray(t).astype(np.intp), np.asarray(y).astype(np.intp)
     if t.shape != y.shape:
         raise ValueError(f"labels and predictions differ in shape: {t.shape} vs {y.shape}")
+    for name, v in (("labels", t), ("predictions", y)):
+        if v.size and (v.min() < 0 or v.max() >= num_classes):
+            raise ValueError(f"{name} must lie in [0, {num_classes}), got values in "
+                             f"[{v.min()}, {v.max()}]")
     return np.bincount(t * num_classes + y, minlength=num_classes**2).reshape(num_classes,
                                                                                num_classes)
 

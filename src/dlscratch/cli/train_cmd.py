@@ -7,6 +7,7 @@ curves.png and config.json, and ends with the line `test accuracy: 0.9712`.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,10 @@ def add_parser(sub):
     a("--dtype", choices=("float32", "float64"))
     a("--data-dir", help="folder holding mnist/ and fashion-mnist/")
     a("--out", default="runs/latest", help="output folder (default runs/latest)")
-    a("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    a("--resume", action="store_true",
+      help="continue the run in OUT from its checkpoint.npz, with its saved settings; "
+           "--epochs/--iterations may lengthen it (not with --schedule cosine, which spans "
+           "the whole run); other changed settings are refused")
     a("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -84,16 +88,31 @@ def resolve_settings(args) -> dict:
     elif settings.get("epochs") is not None and settings.get("iterations") is not None:
         settings["epochs"] = None
     _validate(settings)
+    _check_combinations(settings, given)
     return settings
 
 
+def _check_combinations(s: dict, given: dict) -> None:
+    """Flags that would be silently ignored with the other settings are errors instead."""
+    if s["momentum"] is not None and s["optimizer"] not in ("momentum", "nesterov"):
+        raise ValueError("--momentum is for --optimizer momentum or nesterov, not "
+                         f"{s['optimizer']}")
+    for flag, key, schedule in (("--step-size", "step_size", "step"), ("--gamma", "gamma", "step"),
+                                ("--warmup", "warmup", "cosine")):
+        if key in given and s["schedule"] != schedule:
+            raise ValueError(f"{flag} is for --schedule {schedule}, not {s['schedule']}")
+
+
 def _validate(s: dict) -> None:
-    checks = (("--lr", s["lr"], s["lr"] > 0), ("--batch-size", s["batch_size"], s["batch_size"] >= 1),
+    checks = (("--lr", s["lr"], s["lr"] > 0),
+              ("--batch-size", s["batch_size"], s["batch_size"] >= 1),
               ("--dropout", s["dropout"], 0 <= s["dropout"] < 1),
               ("--weight-decay", s["weight_decay"], s["weight_decay"] >= 0),
               ("--val-fraction", s["val_fraction"], 0 <= s["val_fraction"] < 1),
               ("--limit", s["limit"], s["limit"] is None or s["limit"] >= 1),
-              ("--epochs", s["epochs"], s["epochs"] is None or s["epochs"] > 0),
+              ("--epochs", s["epochs"], s["epochs"] is None or 0 < s["epochs"] < math.inf),
+              ("--patience", s["patience"], s["patience"] is None or s["patience"] >= 1),
+              ("--eval-limit", s["eval_limit"], s["eval_limit"] is None or s["eval_limit"] >= 1),
               ("--iterations", s["iterations"], s["iterations"] is None or s["iterations"] >= 1))
     for flag, value, ok in checks:
         if not ok:
@@ -165,13 +184,14 @@ def run(args) -> int:
     net = build_model(s["model"], s["activation"], s["dropout"], s["batchnorm"],
                       s["weight_decay"], s["hidden"], dtype=np.dtype(s["dtype"]), seed=s["seed"])
     trainer = make_trainer(s, net, data, checkpoint)
+    if args.resume:  # before config.json is rewritten: a refused resume must not change the run
+        trainer.resume(checkpoint)
+        print(f"resuming at iteration {trainer.iteration} of {trainer.max_iter}")
     out.mkdir(parents=True, exist_ok=True)
     saved = {k: v for k, v in s.items() if k != "quiet"}
     atomic_write_text(out / "config.json", json.dumps({"settings": saved}, indent=1))
-    if args.resume:
-        trainer.resume(checkpoint)
-        print(f"resuming at iteration {trainer.iteration} of {trainer.max_iter}")
-    history = trainer.train()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history = trainer.train()  # a blow-up ends in TrainingDiverged, not numpy warnings
     save(net, out / "model.npz")
     save_history(history, out)
     plot_history(history, out / "curves.png", f"{s['model']} on {s['dataset']}")

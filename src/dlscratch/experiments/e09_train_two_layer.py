@@ -43,7 +43,7 @@ def time_gradients(net, x, t, entries: int, rng) -> dict:
     picked = np.sort(rng.choice(total, size=entries, replace=False))
     offsets = np.cumsum([0] + [p.size for p in params.values()])
     start = time.perf_counter()
-    for (key, param), lo, hi in zip(params.items(), offsets[:-1], offsets[1:], strict=True):
+    for param, lo, hi in zip(params.values(), offsets[:-1], offsets[1:], strict=True):
         flat = picked[(picked >= lo) & (picked < hi)] - lo
         if len(flat):
             indices = list(zip(*np.unravel_index(flat, param.shape), strict=True))

@@ -48,9 +48,13 @@ class Affine(Layer):
         out += self.b
         return out
 
-    def backward(self, dout):
+    can_skip_dx = True  # backward(dout, need_dx=False) computes only dW and db
+
+    def backward(self, dout, need_dx=True):
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
+        if not need_dx:
+            return None
         return (dout @ self.W.T).reshape(self.original_x_shape)
 
 

@@ -16,6 +16,9 @@ import numpy as np
 class Layer:
     param_names: tuple[str, ...] = ()  # attributes holding trainable arrays
     buffer_names: tuple[str, ...] = ()  # non-trainable state saved with the model
+    # True if backward accepts need_dx=False: parameter gradients only, dL/dx skipped (None).
+    # A network asks it of its first layer, whose dL/dx (w.r.t. the images) no one uses.
+    can_skip_dx: bool = False
 
     def __init__(self) -> None:
         self.name = type(self).__name__

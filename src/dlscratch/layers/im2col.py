@@ -45,6 +45,22 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
+# Layers work through a batch this many bytes of col at a time (see `image_chunks`).
+CHUNK_BYTES = 1 << 21
+
+
+def image_chunks(n, bytes_per_image, chunk_bytes=None):
+    """Slices covering range(n), each of as many images as fit in `chunk_bytes` (at least 1;
+    default CHUNK_BYTES).
+
+    A convolution's col for a whole batch is tens of MB; one chunk's stays in the CPU cache,
+    so copying it and multiplying it is much faster (see Convolution).
+    """
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    step = max(1, chunk_bytes // max(1, bytes_per_image))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 def pad_nhwc(x_nhwc, pad, value=0.0):
     """A C-contiguous copy of (N, H, W, C) with `pad` rows/columns of `value` on each side."""
     if pad == 0:
@@ -69,6 +85,16 @@ def im2col_nhwc(xp, filter_h, filter_w, stride=1):
     """Padded (N, Hp, Wp, C) -> (N*OH*OW, FH*FW*C), columns in (kernel row, column, channel)."""
     win = windows_nhwc(xp, filter_h, filter_w, stride)
     N, out_h, out_w = win.shape[:3]
+    if xp.shape[3] == 1:
+        # One channel (a network's input): a window row is only FW values, and copying window
+        # by window is slow. Copy kernel offset by offset instead - FH*FW copies of whole image
+        # rows - into the transposed layout, and return its transpose (a view: matmul takes it
+        # as is). About 3x faster for MNIST's first conv.
+        col_t = np.empty((filter_h, filter_w, N, out_h, out_w), dtype=xp.dtype)
+        for i in range(filter_h):
+            for j in range(filter_w):
+                col_t[i, j] = win[:, :, :, i, j, 0]
+        return col_t.reshape(filter_h * filter_w, -1).T
     return win.reshape(N * out_h * out_w, -1)
 
 
@@ -85,5 +111,6 @@ def col2im_nhwc(col, padded_shape, filter_h, filter_w, stride=1):
     img = np.zeros(padded_shape, dtype=col.dtype)
     for i in range(filter_h):
         for j in range(filter_w):
-            img[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] += col6[:, :, :, i, j, :]
+            rows, cols = slice(i, i + stride * out_h, stride), slice(j, j + stride * out_w, stride)
+            img[:, rows, cols, :] += col6[:, :, :, i, j, :]
     return img

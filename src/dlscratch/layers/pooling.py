@@ -54,7 +54,7 @@ class Pooling(Layer):
         x_nhwc = x.transpose(0, 2, 3, 1)
         self.tiled = self.stride == self.pool_h == self.pool_w and self.pad == 0
         if self.tiled:
-            out = self._forward_tiled(x_nhwc, out_h, out_w)
+            out = self._forward_tiled(x_nhwc, out_h, out_w, train_flg)
         else:
             out = self._forward_windows(x_nhwc)
         return out.transpose(0, 3, 1, 2)
@@ -68,7 +68,7 @@ class Pooling(Layer):
     def _tile_views(self, tiles):
         return [tiles[:, :, i, :, j, :] for i in range(self.pool_h) for j in range(self.pool_w)]
 
-    def _forward_tiled(self, x_nhwc, out_h, out_w):
+    def _forward_tiled(self, x_nhwc, out_h, out_w, train_flg):
         ph, pw = self.pool_h, self.pool_w
         N, _, _, C = x_nhwc.shape
         cropped = x_nhwc[:, :out_h * ph, :out_w * pw, :]
@@ -78,18 +78,29 @@ class Pooling(Layer):
         for v in views[1:]:
             np.maximum(out, v, out=out)
         self.out = out
+        self.which = self._first_max_index() if train_flg else None
         return out
+
+    def _first_max_index(self):
+        """which[n, i, j, c] = k, the first view k holding the maximum (a small int array).
+
+        Branch-free: with ne_k = 1 where view k is not the maximum, the first maximum is
+        ne_0 (1 + ne_1 (1 + ne_2 (...))) - e.g. 0 if view 0 holds it, 1 if only view 1 ...
+        """
+        views = self._tile_views(self.tiles)
+        which = np.zeros(self.out.shape, dtype=np.uint8 if len(views) <= 256 else np.intp)
+        for v in reversed(views[:-1]):
+            which += 1
+            which *= np.not_equal(v, self.out).view(np.uint8)  # bool as 0/1, no conversion
+        return which
 
     def _backward_tiled(self, dout_nhwc):
         N, H, W, C = (self.x_shape[0], self.x_shape[2], self.x_shape[3], self.x_shape[1])
-        dtiles = np.zeros(self.tiles.shape, dtype=dout_nhwc.dtype)
-        taken = np.zeros(self.out.shape, dtype=bool)
-        for view, dview in zip(self._tile_views(self.tiles), self._tile_views(dtiles),
-                               strict=True):
-            hit = view == self.out
-            hit &= ~taken
-            np.multiply(dout_nhwc, hit, out=dview)
-            taken |= hit
+        if self.which is None:  # the forward pass was in inference mode
+            self.which = self._first_max_index()
+        dtiles = np.empty(self.tiles.shape, dtype=dout_nhwc.dtype)
+        for k, dview in enumerate(self._tile_views(dtiles)):
+            np.multiply(dout_nhwc, self.which == k, out=dview)
         n, oh, ph, ow, pw, c = dtiles.shape
         dx = dtiles.reshape(n, oh * ph, ow * pw, c)
         if dx.shape[1:3] != (H, W):  # rows/columns the windows did not cover get no gradient

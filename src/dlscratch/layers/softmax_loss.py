@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.functions import log_softmax
 from dlscratch.layers.base import Layer
 
 
@@ -22,18 +21,22 @@ class SoftmaxWithLoss(Layer):
             raise ValueError(f"{self.name}: expected scores of shape (N, K), got {x.shape}")
         t = np.asarray(t)
         n, k = x.shape
-        logp = log_softmax(x)
-        self.y = np.exp(logp)
+        # log softmax(x) = shifted - log(sum exp(shifted)), shifted = x - max: no overflow,
+        # no log(0); exp is taken once and gives the softmax too.
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        sum_e = e.sum(axis=1, keepdims=True)
+        self.y = e / sum_e
+        log_sum_e = np.log(sum_e)
         if t.shape == x.shape:
             self.t = t.astype(x.dtype, copy=False)
-            self.loss = float(-(self.t * logp).sum() / n)
+            self.loss = float(-(self.t * (shifted - log_sum_e)).sum() / n)
         elif t.shape == (n,) and np.issubdtype(t.dtype, np.integer):
             if n and (t.min() < 0 or t.max() >= k):
-                raise ValueError(
-                    f"{self.name}: labels must lie in [0, {k}), got values in [{t.min()}, {t.max()}]"
-                )
+                raise ValueError(f"{self.name}: labels must lie in [0, {k}), got values in "
+                                 f"[{t.min()}, {t.max()}]")
             self.t = t
-            self.loss = float(-logp[np.arange(n), t].sum() / n)
+            self.loss = float(-(shifted[np.arange(n), t] - log_sum_e[:, 0]).sum() / n)
         else:
             raise ValueError(
                 f"{self.name}: labels must be integer indices of shape ({n},) or one-hot of "

@@ -47,10 +47,18 @@ class LayerStack:
             x = layer.forward(x, train_flg)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, need_dx=True):
+        """dL/dx from dL/dout through every layer. With need_dx=False the first layer may skip
+        dL/dx (see `Layer.can_skip_dx`) and None may be returned: a training step does not need
+        the gradient with respect to the input images, and it costs as much as dW."""
+        if not self.layers:
+            return dout
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        first = self.layers[0]
+        if not need_dx and first.can_skip_dx:
+            return first.backward(dout, need_dx=False)
+        return first.backward(dout)
 
     @property
     def params(self) -> dict[str, np.ndarray]:

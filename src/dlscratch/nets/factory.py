@@ -34,6 +34,8 @@ def build_model(name: str, activation: str = "relu", dropout: float = 0.0,
     ) if used and name not in allowed]
     if unsupported:
         raise ValueError(f"{', '.join(unsupported)} cannot be used with --model {name}")
+    if hidden is not None and (len(hidden) == 0 or min(hidden) < 1):
+        raise ValueError(f"--hidden sizes must be >= 1, got {list(hidden)}")
     if name == "two-layer":
         return TwoLayerNet(784, (hidden or [50])[0], 10, weight_init if weight_init is not None
                            else 0.01, activation, dtype, seed)

@@ -73,7 +73,7 @@ class Sequential:
     def gradient(self, x, t) -> dict[str, np.ndarray]:
         """Backprop: forward in training mode, then backward; the loss is kept in `last_loss`."""
         self.last_loss = self.loss(x, t, train_flg=True)
-        self.stack.backward(self.last_layer.backward(1.0))
+        self.stack.backward(self.last_layer.backward(1.0), need_dx=False)
         grads = self.stack.grads
         if self.weight_decay_lambda:
             lam = self.weight_decay_lambda

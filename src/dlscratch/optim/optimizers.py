@@ -160,12 +160,24 @@ class Adam(Optimizer):
         t = self.iter
         # A Python float, so a float32 parameter is not upcast to float64.
         lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t))
-        m += (1 - self.beta1) * (grad - m)
-        v += (1 - self.beta2) * (grad * grad - v)
-        param -= lr_t * m / (np.sqrt(v) + 1e-7)
+        # The three lines of the docstring, computed in place through one scratch array
+        # (out=...), so no temporary arrays are allocated for each step.
+        tmp = np.subtract(grad, m)                      # m += (1-b1)(dW - m)
+        tmp *= 1 - self.beta1
+        m += tmp
+        np.multiply(grad, grad, out=tmp)                # v += (1-b2)(dW^2 - v)
+        tmp -= v
+        tmp *= 1 - self.beta2
+        v += tmp
+        np.sqrt(v, out=tmp)                             # W -= lr_t m / (sqrt(v) + 1e-7)
+        tmp += 1e-7
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        param -= tmp
 
 
-OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)}
+OPTIMIZERS = {cls.__name__.lower(): cls
+              for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)}
 
 
 def get_optimizer(name: str, **kwargs) -> Optimizer:
@@ -174,7 +186,11 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
         cls = OPTIMIZERS[name.lower()]
     except KeyError:
         raise ValueError(f"unknown optimizer {name!r}: use one of {sorted(OPTIMIZERS)}") from None
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        raise ValueError(f"{cls.__name__} takes {', '.join(cls.hyper_names)}, got "
+                         f"{', '.join(kwargs) or 'nothing'}") from None
 
 
 def _positive(name, value) -> float:

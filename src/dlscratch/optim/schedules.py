@@ -30,8 +30,9 @@ class Constant(Schedule):
 
 class StepDecay(Schedule):
     def __init__(self, step: float = 10, gamma: float = 0.1):
-        if step <= 0 or not 0 < gamma <= 1:
-            raise ValueError(f"StepDecay needs step > 0 and 0 < gamma <= 1, got {step!r}, {gamma!r}")
+        if not step > 0 or not 0 < gamma <= 1:  # `not x > 0` also rejects NaN
+            raise ValueError(f"StepDecay needs step > 0 and 0 < gamma <= 1, got step={step!r}, "
+                             f"gamma={gamma!r}")
         self.step, self.gamma = float(step), float(gamma)
 
     def __call__(self, epoch):
@@ -65,7 +66,9 @@ def get_schedule(config: dict | str | None) -> Schedule:
         config = {"name": config}
     kwargs = dict(config)
     name = str(kwargs.pop("name", "constant")).lower()
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}: use one of {sorted(SCHEDULES)}")
     try:
         return SCHEDULES[name](**kwargs)
-    except KeyError:
-        raise ValueError(f"unknown schedule {name!r}: use one of {sorted(SCHEDULES)}") from None
+    except TypeError as exc:  # missing or unknown arguments
+        raise ValueError(f"schedule {name!r}: bad arguments {kwargs!r} ({exc})") from None

@@ -9,8 +9,9 @@ Sampling is in shuffled epochs by default (each epoch a new permutation, cut int
 N // batch_size batches; the few samples left over sit out that epoch); `sampling="replacement"`
 draws every batch independently with replacement, as the book's code does.
 After every epoch: accuracies (on at most `evaluate_sample_num_per_epoch` samples), history,
-an atomic checkpoint, early stopping. A NaN/Inf loss stops the run with `TrainingDiverged`,
-naming the layer where non-finite values first appear; the last checkpoint stays intact.
+an atomic checkpoint, early stopping. A NaN/Inf loss - or a NaN/Inf weight at the end of an
+epoch, before it is evaluated or saved - stops the run with `TrainingDiverged`, naming the layer
+where non-finite values first appear; the last checkpoint stays intact.
 """
 
 from __future__ import annotations
@@ -249,25 +250,36 @@ class Trainer:
             detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}"
                                for k, (a, b) in changed.items())
             raise ValueError(f"{path}: cannot resume a different run ({detail})")
-        if json.loads(json.dumps(architecture(self.network))) != meta.get("architecture"):
+        if _comparable(architecture(self.network)) != _comparable(meta.get("architecture")):
             raise ValueError(f"{path}: cannot resume a different run (the network differs: "
                              f"checkpoint {_describe(meta.get('architecture'))} vs now "
                              f"{_describe(architecture(self.network))})")
-        try:
-            load_state(self.network, groups.get("net", {}), str(path))
-            self.optimizer.load_state_dict(meta["optimizer"], groups.get("opt", {}))
-            self.iteration = int(meta["iteration"])
-            self.rng.bit_generator.state = meta["rng"]
-            self._order = (None if meta["order"] is None
-                           else np.array(meta["order"], dtype=np.int64))
-            self.network.set_rng_state(meta["network_rng"])
-            self.history = meta["history"]
-            self._elapsed = float(meta["elapsed_s"])
-            self.stopped_early = bool(meta["stopped_early"])
-            self.best = (None if meta["best"] is None
-                         else (meta["best"][0], meta["best"][1], groups["best"]))
-        except (KeyError, TypeError, IndexError) as exc:
-            raise ModelFileError(f"{path}: incomplete checkpoint (missing {exc})") from None
+        try:  # read everything first: a checkpoint that fails half-way changes nothing
+            opt_scalars, iteration = meta["optimizer"], int(meta["iteration"])
+            rng_state, order, network_rng = meta["rng"], meta["order"], meta["network_rng"]
+            history, elapsed = meta["history"], float(meta["elapsed_s"])
+            stopped_early = bool(meta["stopped_early"])
+            best = (None if meta["best"] is None
+                    else (meta["best"][0], meta["best"][1], groups["best"]))
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise ModelFileError(f"{path}: incomplete checkpoint (missing or bad {exc})") from None
+        load_state(self.network, groups.get("net", {}), str(path))
+        self.optimizer.load_state_dict(opt_scalars, groups.get("opt", {}))
+        self.iteration = iteration
+        self.rng.bit_generator.state = rng_state
+        self._order = None if order is None else np.array(order, dtype=np.int64)
+        self.network.set_rng_state(network_rng)
+        self.history, self._elapsed = history, elapsed
+        self.stopped_early, self.best = stopped_early, best
+
+
+def _comparable(arch):
+    """An architecture as JSON gives it back, without the initialisation seed (the weights are
+    loaded from the checkpoint, so the seed they were drawn with does not matter)."""
+    arch = json.loads(json.dumps(arch))
+    if isinstance(arch, dict) and isinstance(arch.get("config"), dict):
+        arch["config"].pop("seed", None)
+    return arch
 
 
 def _schedule_id(schedule) -> dict | str:
