@@ -173,8 +173,9 @@ def parse_args(argv):
     p.add_argument("--infer-images", type=int, default=None,
                    help="test images per inference pass (default 10000)")
     p.add_argument("--infer-batch", type=int, default=1000, help="inference chunk size")
-    p.add_argument("--threads", type=int, default=None,
-                   help="BLAS threads (and torch threads); default: BLAS's own setting")
+    p.add_argument("--threads", default=None,
+                   help="BLAS threads = torch threads; a list (1,2) runs the table for each; "
+                        "default: BLAS's own setting")
     p.add_argument("--no-torch", action="store_true", help="dlscratch only")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-layer breakdown")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
@@ -186,60 +187,84 @@ def parse_args(argv):
     args.min_time = args.min_time or (0.15 if quick else 1.0)
     args.infer_images = args.infer_images or (2000 if quick else 10_000)
     args.nets = [n.strip() for n in args.nets.split(",") if n.strip()]
+    try:
+        args.threads = [int(v) for v in args.threads.split(",")] if args.threads else None
+    except ValueError:
+        p.error(f"--threads: expected numbers like 2 or 1,2, got {args.threads!r}")
     unknown = [n for n in args.nets if n not in WORKLOADS]
     if unknown:
         p.error(f"unknown network(s) {unknown}: choose from {list(WORKLOADS)}")
     return args
 
 
+def run_table(args, data, use_torch, threads) -> dict:
+    """The throughput table at one BLAS/torch thread count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads, user_api="blas"):
+        if use_torch:
+            import torch
+
+            torch.set_num_threads(threads)
+        networks = {}
+        for name in args.nets:
+            start = time.perf_counter()
+            networks[name] = bench_network(WORKLOADS[name], data, args, use_torch)
+            print(f"  {name} ({threads} thread{'s' * (threads > 1)}): "
+                  f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return {"threads": threads, "loadavg_after": os.getloadavg(), "networks": networks}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    limiter = None
-    if args.threads:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(args.threads, user_api="blas")  # noqa: F841 (kept alive)
-    threads = machine.blas_threads()
+    default_threads = machine.blas_threads() or 1
+    thread_counts = args.threads or [default_threads]
     torch = None
     if not args.no_torch:
         try:
             import torch
         except ImportError:
             print("torch is not importable: dlscratch-only table")
-    if torch is not None and threads:
-        torch.set_num_threads(threads)
     use_torch = torch is not None
     data = load_data(max(args.infer_images, 1))
     desc = machine.describe(torch)
     print(f"{desc['cpu_model']}, {desc['usable_cores']} cores; numpy {desc['numpy']}, BLAS "
-          + ", ".join(f"{b['internal_api']} {b['version']} x{b['num_threads']}"
+          + ", ".join(f"{b['internal_api']} {b['version']} (default x{b['num_threads']})"
                       for b in desc["blas"])
-          + (f"; torch {desc['torch']} x{desc['torch_threads']}" if use_torch else "")
-          + f"; data: {data.source}; load avg {desc['loadavg_start'][0]:.2f}")
+          + (f"; torch {desc['torch']}" if use_torch else "")
+          + f"; data: {data.source}")
+    load = desc["loadavg_start"][0]
     print(f"repeats {args.repeats}, blocks >= {args.min_time:g} s; ratio = median of "
-          "per-repeat dlscratch/PyTorch ratios\n")
+          f"per-repeat dlscratch/PyTorch ratios; load average {load:.2f}")
+    if load > 0.5:
+        print(f"note: load average {load:.2f} on {desc['usable_cores']} cores - other processes "
+              "are running; multi-threaded timings suffer most (see benchmarks/NOTES.md)")
 
-    report = {"machine": desc, "settings": {k: v for k, v in vars(args).items()},
-              "data": data.source, "time": time.strftime("%Y-%m-%d %H:%M:%S"), "networks": {}}
-    for name in args.nets:
-        start = time.perf_counter()
-        report["networks"][name] = bench_network(WORKLOADS[name], data, args, use_torch)
-        print(f"  {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    print(format_table(report["networks"], args, use_torch))
+    report = {"machine": desc, "settings": dict(vars(args)), "data": data.source,
+              "time": time.strftime("%Y-%m-%d %H:%M:%S"), "runs": []}
+    for threads in thread_counts:
+        run = run_table(args, data, use_torch, threads)
+        report["runs"].append(run)
+        print(f"\nBLAS threads = torch threads = {threads} "
+              f"(load average after: {run['loadavg_after'][0]:.2f})")
+        print(format_table(run["networks"], args, use_torch))
 
     if not args.no_breakdown:
-        report["breakdown"] = {}
-        for name in (n for n in BREAKDOWN_NETS if n in args.nets):
-            w = WORKLOADS[name]
-            batches = data.train_batches(w.batch_size, w.flat)
-            x_chunk = data.images(data.x_test[:args.infer_batch], w.flat)
-            steps = 3 if args.quick else 10
-            b = layer_breakdown(w, batches, x_chunk, steps, 2 if args.quick else 5)
-            report["breakdown"][name] = b
-            print("\n" + format_breakdown(name, b))
+        report["breakdown"] = {"threads": thread_counts[0]}
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(thread_counts[0], user_api="blas"):
+            for name in (n for n in BREAKDOWN_NETS if n in args.nets):
+                w = WORKLOADS[name]
+                batches = data.train_batches(w.batch_size, w.flat)
+                x_chunk = data.images(data.x_test[:args.infer_batch], w.flat)
+                steps = 3 if args.quick else 10
+                b = layer_breakdown(w, batches, x_chunk, steps, 2 if args.quick else 5)
+                report["breakdown"][name] = b
+                print(f"\n{format_breakdown(name, b)}  [{thread_counts[0]} BLAS threads]")
 
     if not args.no_memory:
-        mem = measure_memory(args, threads)
+        mem = measure_memory(args, thread_counts[0])
         report["memory"] = mem
         ok = "ok" if mem["peak_rss_mib"] < MEMORY_LIMIT_MIB else "OVER"
         print(f"\nPeak RSS, DeepConvNet training at batch {mem['batch_size']} "

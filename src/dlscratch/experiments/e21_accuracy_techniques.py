@@ -73,13 +73,14 @@ def run(ctx: Context) -> Result:
     labels = ["baseline", "augmentation", "lr decay", f"ensemble of {len(members)}"]
     bars = ax_bar.bar(labels, list(acc.values()), color=["gray", "tab:blue", "tab:orange",
                                                          "tab:green"])
-    ax_bar.bar_label(bars, fmt="%.4f")
-    ax_bar.plot([3] * len(member_acc), member_acc, "k.", label="ensemble members")
+    ax_bar.bar_label(bars, fmt="%.4f", label_type="center", color="white")
+    ax_bar.plot(3 + np.linspace(-0.3, 0.3, len(member_acc)), member_acc, "k_", ms=12,
+                label="ensemble members, alone")
     low = min(min(acc.values()), min(member_acc))
     ax_bar.set_ylim(max(0.0, low - 0.5 * (1 - low)), 1.0)
     ax_bar.set_ylabel("test accuracy")
     ax_bar.set_title(f"test accuracy on {len(x_test)} images")
-    ax_bar.legend(loc="lower right")
+    ax_bar.legend(loc="upper left", fontsize=8)
     for name, (_, history) in runs.items():
         ax_curve.plot(history["epoch"], history["test_acc"], "o-", label=name)
     ax_curve.set_xlabel("epoch")

@@ -81,16 +81,19 @@ class Convolution(Layer):
 
     def forward(self, x, train_flg=True):
         N, FN, out_h, out_w = self.output_shape(x.shape)
-        FH, FW = self.W.shape[2:]
-        self.x_shape = x.shape
-        self.xp = pad_nhwc(x.transpose(0, 2, 3, 1), self.pad)  # (N, Hp, Wp, C), for backward
+        self.x = x  # for backward (a reference: nothing is copied)
         w_col = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)  # (FN, FH*FW*C)
         out = np.empty((N, out_h, out_w, FN), dtype=np.result_type(x, self.W))
-        for s in image_chunks(N, out_h * out_w * w_col.shape[1] * self.xp.itemsize):
+        for s in image_chunks(N, out_h * out_w * w_col.shape[1] * x.itemsize):
             out_s = out[s].reshape(-1, FN)  # a view: out[s] is contiguous
-            np.matmul(im2col_nhwc(self.xp[s], FH, FW, self.stride), w_col.T, out=out_s)
+            np.matmul(self._col(s), w_col.T, out=out_s)
             out_s += self.b
         return out.transpose(0, 3, 1, 2)
+
+    def _col(self, s):
+        """im2col of the images s of the input: padded, channels-last, one chunk at a time."""
+        xp = pad_nhwc(self.x[s].transpose(0, 2, 3, 1), self.pad)
+        return im2col_nhwc(xp, self.W.shape[2], self.W.shape[3], self.stride)
 
     can_skip_dx = True  # backward(dout, need_dx=False) computes only dW and db
 
@@ -98,10 +101,9 @@ class Convolution(Layer):
         FN, C, FH, FW = self.W.shape
         dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))  # (N, OH, OW, FN), no copy
         N, out_h, out_w, _ = dout.shape
-        dw_col = np.zeros((FN, FH * FW * C), dtype=np.result_type(dout, self.xp))
-        for s in image_chunks(N, out_h * out_w * dw_col.shape[1] * self.xp.itemsize):
-            col = im2col_nhwc(self.xp[s], FH, FW, self.stride)
-            dw_col += dout[s].reshape(-1, FN).T @ col
+        dw_col = np.zeros((FN, FH * FW * C), dtype=np.result_type(dout, self.x))
+        for s in image_chunks(N, out_h * out_w * dw_col.shape[1] * dout.itemsize):
+            dw_col += dout[s].reshape(-1, FN).T @ self._col(s)  # col rebuilt, not kept
         self.dW = np.ascontiguousarray(dw_col.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
         dout2 = dout.reshape(-1, FN)
         # sum over rows as a product with ones: BLAS does it ~9x faster than sum(axis=0) on a
@@ -114,23 +116,24 @@ class Convolution(Layer):
     def _input_grad(self, dout):
         """dL/dx, channels-last (N, H, W, C), from dout (N, OH, OW, FN)."""
         FN, C, FH, FW = self.W.shape
-        N, _, H, W = self.x_shape
+        N, _, H, W = self.x.shape
         dx = np.empty((N, H, W, C), dtype=np.result_type(dout, self.W))
         if self.stride == 1 and FH == FW and self.pad < FH:
             # With stride 1, x[y, x] met W[i, j] in output (y - i, x - j), so
             #   dx[n, y, x, c] = sum_{i, j, f} doutp[n, y + i, x + j, f] * W[f, c, FH-1-i, FW-1-j]
             # with doutp = dout padded by FH-1-pad: a convolution of dout with the flipped
             # filters, i.e. one im2col and one product instead of FH*FW scatter-adds (col2im).
-            doutp = pad_nhwc(dout, FH - 1 - self.pad)
             w_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f)
-            for s in image_chunks(N, H * W * w_flip.shape[0] * doutp.itemsize):
-                np.matmul(im2col_nhwc(doutp[s], FH, FW), w_flip, out=dx[s].reshape(-1, C))
+            for s in image_chunks(N, H * W * w_flip.shape[0] * dout.itemsize):
+                dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - self.pad), FH, FW)
+                np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
             return dx
         # Any stride: the adjoint of im2col, dxp = col2im(dout Wcol), cropped to x.
         w_col = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
         p = self.pad
         for s in image_chunks(N, dout[0].size * w_col.shape[1] * dout.itemsize):
-            dxp = col2im_nhwc(dout[s].reshape(-1, FN) @ w_col, self.xp[s].shape, FH, FW,
-                              self.stride)
+            n = s.stop - s.start
+            dxp = col2im_nhwc(dout[s].reshape(-1, FN) @ w_col, (n, H + 2 * p, W + 2 * p, C),
+                              FH, FW, self.stride)
             dx[s] = dxp[:, p:p + H, p:p + W, :]
         return dx

@@ -46,7 +46,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
 
 
 # Layers work through a batch this many bytes of col at a time (see `image_chunks`).
-CHUNK_BYTES = 1 << 21
+CHUNK_BYTES = 1 << 20
 
 
 def image_chunks(n, bytes_per_image, chunk_bytes=None):

@@ -1,0 +1,130 @@
+"""Experiment 22: skip connections (ResNet, chapter 8) let a deep, narrow CNN learn.
+
+Two networks with the same layers and the same initial weights:
+
+    stem  Conv(16 filters 3x3, pad 1) -> ReLU -> Pool 2x2             28x28 -> 14x14
+    body  5 blocks: Conv(16, 3x3, pad 1) -> ReLU -> Conv(16, 3x3, pad 1), then ReLU
+    head  Pool 2x2 -> Affine(16*7*7 -> 10)                            14x14 -> 7x7
+
+In the plain net a block is just its two convs; in the residual net the block is
+Residual([conv, relu, conv]), so its output is relu(x + F(x)): a skip connection around the
+two convs. Every weight starts as N(0, 0.01^2) (the book's default std) and both nets are
+trained with SGD + momentum on the same mini-batches.
+
+With std 0.01 each conv layer shrinks the signal about tenfold, so after 11 of them the plain
+net's output hardly depends on its input. A layer's gradient is the product of the signal
+coming in and the gradient coming back through the layers above, together shrunk by every
+other layer: each conv layer, the first one too, gets a gradient of ~1e-12, and the net stalls
+at the loss of guessing, ln 10 = 2.30. In the residual net the identity path carries the signal
+forward and the gradient backward past every block (dL/dx = dL/dy + dF/dx^T dL/dy); its first
+layer gets a gradient ~1e10 times larger, and it learns.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dlscratch.experiments.base import Context, ExperimentInfo, Result
+from dlscratch.experiments.common_cnn import mnist_images
+from dlscratch.layers import Affine, Convolution, Pooling, Relu, Residual
+from dlscratch.nets import Sequential
+from dlscratch.plots import moving_average
+from dlscratch.train import Trainer
+
+INFO = ExperimentInfo(22, "residual", "Skip connections (ResNet)", "22 ResNet (스킵 연결)",
+                      "with skip connections very deep networks still train: the gradient "
+                      "flows back through the shortcut")
+
+CHANNELS, BLOCKS, INIT_STD = 16, 5, 0.01
+
+
+def build(residual: bool, seed: int) -> Sequential:
+    """The plain or the residual net; the same seed gives both the same weights."""
+    rng = np.random.default_rng(seed)
+
+    def conv(in_channels):
+        return Convolution.create(in_channels, CHANNELS, 3, stride=1, pad=1,
+                                  weight_init_std=INIT_STD, rng=rng)
+
+    layers = [conv(1), Relu(), Pooling(2, 2, stride=2)]
+    for _ in range(BLOCKS):
+        first, second = conv(CHANNELS), conv(CHANNELS)
+        if residual:
+            layers += [Residual([first, Relu(), second]), Relu()]
+        else:
+            layers += [first, Relu(), second, Relu()]
+    layers += [Pooling(2, 2, stride=2), Affine.create(CHANNELS * 7 * 7, 10, INIT_STD, rng)]
+    return Sequential(layers)
+
+
+def conv_gradient_norms(net, x, t) -> list[float]:
+    """||dL/dW|| of every conv layer, input side first (one mini-batch, current weights)."""
+    grads = net.gradient(x, t)
+    return [float(np.linalg.norm(g)) for g in grads.values() if g.ndim == 4]
+
+
+def run(ctx: Context) -> Result:
+    params = {"network": f"stem conv + {BLOCKS} blocks of 2 conv ({CHANNELS} ch, 3x3, pad 1) "
+                         "+ pool + affine", "conv_layers": 2 * BLOCKS + 1,
+              "weight_init_std": INIT_STD, "optimizer": "Momentum", "lr": 0.1, "momentum": 0.9,
+              "batch_size": ctx.pick(32, 100), "iterations": ctx.pick(80, 800),
+              "train_size": ctx.pick(1000, 60000), "test_size": ctx.pick(500, 10000),
+              "eval_limit_per_epoch": ctx.pick(300, 1000), "seed": ctx.seed}
+    (x_train, t_train), (x_test, t_test) = mnist_images(ctx, params["train_size"],
+                                                        params["test_size"])
+    last = ctx.pick(20, 100)  # "final loss" = mean loss of the last iterations
+
+    runs = {}
+    for name in ("plain", "residual"):
+        net = build(name == "residual", ctx.seed)
+        norms = conv_gradient_norms(net, x_train[:params["batch_size"]],
+                                    t_train[:params["batch_size"]])
+        trainer = Trainer(net, x_train, t_train, x_test, t_test,
+                          iterations=params["iterations"], mini_batch_size=params["batch_size"],
+                          optimizer="Momentum", optimizer_param={"lr": 0.1, "momentum": 0.9},
+                          evaluate_sample_num_per_epoch=params["eval_limit_per_epoch"],
+                          seed=ctx.seed + 1)
+        history = trainer.train()
+        runs[name] = {"norms": norms, "history": history,
+                      "final_loss": float(np.mean(history["loss"][-last:])),
+                      "test_acc": net.accuracy(x_test, t_test)}
+        ctx.log(f"  {name}: first-conv gradient {norms[0]:.2e}, final loss "
+                f"{runs[name]['final_loss']:.3f}, test accuracy {runs[name]['test_acc']:.4f}")
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
+    for name, style in (("plain", "tab:red"), ("residual", "tab:blue")):
+        r, h = runs[name], runs[name]["history"]
+        steps = np.arange(1, len(h["loss"]) + 1)
+        axes[0].plot(steps, h["loss"], color=style, alpha=0.25, lw=0.6)
+        axes[0].plot(steps, moving_average(h["loss"], 10), color=style, label=name)
+        axes[1].semilogy(np.arange(1, len(r["norms"]) + 1), r["norms"], "o-", color=style,
+                         label=name)
+        axes[2].plot(h["iteration"], h["test_acc"], "o-", color=style, label=name)
+    axes[0].axhline(np.log(10), color="gray", ls=":", label="ln 10 (guessing)")
+    axes[0].set(xlabel="iteration", ylabel="training loss", title="loss (moving average of 10)")
+    axes[1].set(xlabel="conv layer (1 = next to the input)", ylabel="||dL/dW|| at init",
+                title="gradient reaching each conv layer")
+    axes[2].set(xlabel="iteration", ylabel="test accuracy", ylim=(0, 1),
+                title=f"test accuracy (first {params['eval_limit_per_epoch']} images)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"{2 * BLOCKS + 1} conv layers, {CHANNELS} channels, init std {INIT_STD}, "
+                 f"SGD momentum 0.9 lr 0.1, batch {params['batch_size']}")
+
+    numbers = {"final_loss": {n: r["final_loss"] for n, r in runs.items()},
+               "final_loss_over_last": last,
+               "first_loss": {n: r["history"]["loss"][0] for n, r in runs.items()},
+               "test_acc": {n: r["test_acc"] for n, r in runs.items()},
+               "first_conv_grad_norm_at_init": {n: r["norms"][0] for n, r in runs.items()},
+               "conv_grad_norms_at_init": {n: r["norms"] for n, r in runs.items()},
+               "train_time_s": {n: r["history"]["elapsed_s"][-1] for n, r in runs.items()},
+               "loss_curve": {n: np.round(r["history"]["loss"], 4) for n, r in runs.items()}}
+    ratio = runs["residual"]["norms"][0] / runs["plain"]["norms"][0]
+    summary = (f"after {params['iterations']} iterations: plain loss "
+               f"{runs['plain']['final_loss']:.3f} (test acc {runs['plain']['test_acc']:.3f}), "
+               f"residual {runs['residual']['final_loss']:.3f} (test acc "
+               f"{runs['residual']['test_acc']:.3f}); first-conv gradient at init "
+               f"{ratio:.1e} times larger with skip connections")
+    return Result(fig, params, numbers, summary)
