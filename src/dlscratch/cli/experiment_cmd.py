@@ -16,6 +16,9 @@ def add_parser(sub):
     p.add_argument("--cache", help="folder of trained models reused across runs (full mode; "
                                    "default ~/.cache/dlscratch/experiments)")
     p.add_argument("--no-cache", action="store_true", help="always retrain")
+    p.add_argument("--reuse-run", action="append", default=[], metavar="DIR",
+                   help="a 'dlscratch train' output folder whose model an experiment may reuse "
+                        "when its settings are the same training (repeatable)")
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/")
     p.set_defaults(run=run)
 
@@ -34,7 +37,8 @@ def run(args) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     cache = None if args.no_cache else Path(args.cache) if args.cache else default_cache_dir()
     ctx = Context(quick=args.quick, seed=args.seed, out_dir=Path(args.out), cache_dir=cache,
-                  data_dir=args.data_dir, workers=args.workers)
+                  data_dir=args.data_dir, workers=args.workers,
+                  reuse_runs=args.reuse_run)
     if args.name == "all":
         run_all(ctx)
         print(f"wrote {ctx.out_dir / 'report.html'}")

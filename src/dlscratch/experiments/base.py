@@ -41,6 +41,7 @@ class Context:
     cache_dir: Path | None = None  # trained models reused across runs (full mode)
     data_dir: str | None = None
     workers: int | None = None
+    reuse_runs: list = field(default_factory=list)  # `dlscratch train` output folders
     log: callable = field(default=print)
 
     def rng(self, offset: int = 0) -> np.random.Generator:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.experiments.base import Context
-from dlscratch.experiments.cache import train_or_load
+from dlscratch.experiments.cache import matching_cli_run, train_or_load
 from dlscratch.io.serialize import architecture
 from dlscratch.train import Trainer
 
@@ -52,6 +52,8 @@ def train_cnn(ctx: Context, make_net, x_train, t_train, x_test, t_test, *, epoch
                           evaluate_sample_num_per_epoch=eval_limit, seed=seed)
         return net, trainer.train()
 
+    if not ctx.quick and (reused := matching_cli_run(ctx, net, settings)) is not None:
+        return reused
     return train_or_load(ctx, settings, build_and_train)
 
 
