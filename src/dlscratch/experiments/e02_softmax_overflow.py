@@ -16,7 +16,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.functions import softmax
 
 INFO = ExperimentInfo(2, "softmax-overflow", "Softmax overflow",
-                      "2 소프트맥스 함수 구현 시 주의점 (오버플로 문제)",
+                      "소프트맥스 함수 구현 시 주의점 (오버플로 문제)",
                       "naive softmax([1010, 1000, 990]) = [nan, nan, nan]; with a - max(a): "
                       "[9.9995e-01, 4.5398e-05, 2.0611e-09]")
 

@@ -13,7 +13,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.functions import identity, sigmoid
 
 INFO = ExperimentInfo(3, "three-layer-forward", "Three-layer network forward pass",
-                      "3 3층 신경망 구현하기", "y = [0.3168, 0.6963]")
+                      "3층 신경망 구현하기", "y = [0.3168, 0.6963]")
 
 
 def init_network() -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from dlscratch.data import load_dataset
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
 
 INFO = ExperimentInfo(4, "mnist-samples", "The MNIST data set",
-                      "4 MNIST 데이터셋 / 손글씨 숫자 인식 (배치 처리)",
+                      "MNIST 데이터셋 / 손글씨 숫자 인식 (배치 처리)",
                       "x_train (60000, 784), t_train (60000,), x_test (10000, 784), "
                       "t_test (10000,); pixels 0..255")
 

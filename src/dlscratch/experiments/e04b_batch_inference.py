@@ -20,7 +20,7 @@ from dlscratch.nets import MultiLayerNet
 from dlscratch.train.trainer import Trainer
 
 INFO = ExperimentInfo(4, "batch-inference", "Batch inference",
-                      "4 MNIST 데이터셋 / 손글씨 숫자 인식 (배치 처리)",
+                      "MNIST 데이터셋 / 손글씨 숫자 인식 (배치 처리)",
                       "the book's weights: accuracy 0.9352 one by one and in batches of 100")
 
 

@@ -18,7 +18,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.functions import cross_entropy_error, mean_squared_error, sum_squared_error
 
 INFO = ExperimentInfo(5, "loss-functions", "Loss functions: MSE and cross-entropy",
-                      "5 손실 함수 (평균 제곱 오차, 교차 엔트로피 오차)",
+                      "손실 함수 (평균 제곱 오차, 교차 엔트로피 오차)",
                       "class 2 right: MSE 0.0195 (SSE 0.0975), CE 0.5108; "
                       "0.6 on class 7: MSE 0.1195 (SSE 0.5975), CE 2.3026")
 

@@ -18,7 +18,7 @@ import numpy as np
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.gradient import numerical_diff
 
-INFO = ExperimentInfo(6, "numerical-diff", "Numerical differentiation", "6 수치 미분",
+INFO = ExperimentInfo(6, "numerical-diff", "Numerical differentiation", "수치 미분",
                       "slopes 0.1999999999990898 at x = 5 and 0.2999999999986347 at x = 10; "
                       "df/dx0 = 6.00000000000378, df/dx1 = 7.999999999999119 at (3, 4)")
 

@@ -13,7 +13,7 @@ import numpy as np
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.gradient import numerical_gradient
 
-INFO = ExperimentInfo(7, "gradient-field", "The gradient", "7 기울기",
+INFO = ExperimentInfo(7, "gradient-field", "The gradient", "기울기",
                       "numerical_gradient at (3, 4): [6, 8]; (0, 2): [0, 4]; (3, 0): [6, 0]")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.gradient import gradient_descent
 
-INFO = ExperimentInfo(8, "gradient-descent", "Gradient descent", "8 경사 하강법",
+INFO = ExperimentInfo(8, "gradient-descent", "Gradient descent", "경사 하강법",
                       "lr 0.1: (-6.1e-10, 8.1e-10); lr 10: (-2.58e13, -1.29e12); "
                       "lr 1e-10: (-2.99999994, 3.99999992)")
 

@@ -25,7 +25,7 @@ from dlscratch.nets import TwoLayerNet
 from dlscratch.train.trainer import Trainer
 
 INFO = ExperimentInfo(9, "train-two-layer", "Training a two-layer network with SGD",
-                      "9 학습 알고리즘 구현하기 – 확률적 경사 하강법(SGD)",
+                      "학습 알고리즘 구현하기 – 확률적 경사 하강법(SGD)",
                       "after 10,000 iterations: train accuracy 94.7%, test 94.65%")
 
 

@@ -16,7 +16,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.gradient import gradient_check, numerical_gradient
 from dlscratch.nets import TwoLayerNet
 
-INFO = ExperimentInfo(10, "gradient-check", "Gradient check", "10 오차역전파법 (기울기 확인)",
+INFO = ExperimentInfo(10, "gradient-check", "Gradient check", "오차역전파법 (기울기 확인)",
                       "tiny differences; the book prints W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, "
                       "b2 1.2e-10")
 

@@ -16,7 +16,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.graph import buy_apples, buy_apples_and_oranges
 
 INFO = ExperimentInfo(11, "shopping-graph", "Computational graph: the shopping example",
-                      "11 계산 그래프 (역전파)",
+                      "계산 그래프 (역전파)",
                       "apples: price 220; d/d apple 2.2, d/d apple num 110, d/d tax 200. "
                       "apples and oranges: price 715; 110, 2.2, 3.3, 165, d/d tax 650")
 

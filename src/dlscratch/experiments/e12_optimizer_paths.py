@@ -21,7 +21,7 @@ from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
 INFO = ExperimentInfo(12, "optimizer-paths", "Optimizer paths on x^2/20 + y^2",
-                      "12 매개변수 갱신 (SGD 단점, 모멘텀, AdaGrad, Adam)",
+                      "매개변수 갱신 (SGD 단점, 모멘텀, AdaGrad, Adam)",
                       "SGD zig-zags in y; Momentum rolls; AdaGrad goes straight along x; "
                       "Adam rolls with smaller swings")
 

@@ -20,7 +20,7 @@ from dlscratch.experiments.common_cnn import image_grid, mnist_images, train_cnn
 from dlscratch.layers import Convolution
 from dlscratch.nets import SimpleConvNet
 
-INFO = ExperimentInfo(19, "simple-cnn", "A simple CNN and its learned filters", "19 합성곱 계층",
+INFO = ExperimentInfo(19, "simple-cnn", "A simple CNN and its learned filters", "합성곱 계층",
                       "SimpleConvNet, 20 epochs: test accuracy about 98.9% (train 99.8%); "
                       "learned first-layer filters respond to edges and blobs")
 

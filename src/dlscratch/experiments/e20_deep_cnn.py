@@ -20,7 +20,7 @@ from dlscratch.experiments.common_cnn import image_grid, mnist_images, train_cnn
 from dlscratch.nets import DeepConvNet
 
 INFO = ExperimentInfo(20, "deep-cnn", "A deep CNN and the images it gets wrong",
-                      "20 딥러닝 (모델이 인식하지 못한 이미지들)",
+                      "딥러닝 (모델이 인식하지 못한 이미지들)",
                       "DeepConvNet, 20 epochs: test accuracy about 99.3-99.4%; "
                       "float16 weights give the same accuracy")
 

@@ -26,7 +26,7 @@ from dlscratch.nets import SimpleConvNet
 from dlscratch.optim import Cosine
 
 INFO = ExperimentInfo(21, "accuracy-techniques", "Ensembles, learning-rate decay, augmentation",
-                      "21 정확도를 높일 수 있는 기술 (앙상블 학습, 학습률 감소, 데이터 확장)",
+                      "정확도를 높일 수 있는 기술 (앙상블 학습, 학습률 감소, 데이터 확장)",
                       "each technique adds a little accuracy; the book's best MNIST results "
                       "combine them (99.7%+)")
 

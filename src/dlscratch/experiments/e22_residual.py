@@ -32,7 +32,7 @@ from dlscratch.nets import Sequential
 from dlscratch.plots import moving_average
 from dlscratch.train import Trainer
 
-INFO = ExperimentInfo(22, "residual", "Skip connections (ResNet)", "22 ResNet (스킵 연결)",
+INFO = ExperimentInfo(22, "residual", "Skip connections (ResNet)", "ResNet (스킵 연결)",
                       "with skip connections very deep networks still train: the gradient "
                       "flows back through the shortcut")
 
