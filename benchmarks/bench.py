@@ -245,7 +245,7 @@ def main(argv=None) -> int:
     for threads in thread_counts:
         run = run_table(args, data, use_torch, threads)
         report["runs"].append(run)
-        print(f"\nBLAS threads = torch threads = {threads} "
+        print(f"\nBLAS threads{' = torch threads' if use_torch else ''} = {threads} "
               f"(load average after: {run['loadavg_after'][0]:.2f})")
         print(format_table(run["networks"], args, use_torch))
 

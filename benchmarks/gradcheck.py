@@ -2,8 +2,9 @@
 
     python -m benchmarks.gradcheck
 
-1. Every benchmarked network (and conv variants that take the layers' other code paths:
-   stride 2, padding >= filter size, non-square filters, overlapping pooling) is built in
+1. Every benchmarked network (and small nets through the layers' other code paths: conv
+   stride 2, padding >= filter size, non-square filters, overlapping pooling, batch norm per
+   channel and per activation) is built in
    float64 and its backprop gradients are compared with central differences
    (`dlscratch.gradient.gradient_check`, 100 sampled entries per parameter).
 2. In float32, a training step (forward, backward, Adam and SGD updates) must keep every layer
@@ -18,11 +19,12 @@ import sys
 import numpy as np
 
 from dlscratch.gradient import gradient_check
-from dlscratch.layers import Affine, Convolution, Pooling, Relu
+from dlscratch.layers import Affine, BatchNormalization, Convolution, Pooling, Relu
 from dlscratch.nets import DeepConvNet, MultiLayerNet, Sequential, SimpleConvNet, TwoLayerNet
 from dlscratch.optim import get_optimizer
 
 TOL = 1e-6
+WORKLOAD_NETS = ("TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "DeepConvNet")
 
 
 def variant_net(dtype, seed=0):
@@ -45,6 +47,18 @@ def variant_net(dtype, seed=0):
     ])
 
 
+def batchnorm_net(dtype, seed=0):
+    """Conv -> per-channel batch norm -> ReLU -> pool -> affine -> per-activation batch norm."""
+    rng = np.random.default_rng(seed)
+    return Sequential([
+        Convolution.create(2, 4, 3, pad=1, weight_init_std="he", rng=rng, dtype=dtype),
+        BatchNormalization.create(4, dtype=dtype), Relu(), Pooling(2, 2, 2),
+        Affine.create(4 * 3 * 3, 6, "he", rng, dtype),
+        BatchNormalization.create(6, dtype=dtype), Relu(),
+        Affine.create(6, 5, "he", rng, dtype),
+    ])
+
+
 NETS = {
     "TwoLayerNet": (lambda d: TwoLayerNet(784, 50, 10, weight_init_std=0.1, dtype=d, seed=0),
                     (4, 784)),
@@ -54,6 +68,7 @@ NETS = {
                       (3, 1, 28, 28)),
     "DeepConvNet": (lambda d: DeepConvNet(dtype=d, seed=0), (3, 1, 28, 28)),
     "conv variants": (variant_net, (3, 2, 9, 11)),
+    "batch norm": (batchnorm_net, (4, 2, 6, 6)),
 }
 
 
@@ -67,7 +82,7 @@ def check_gradients() -> bool:
     ok = True
     for name, (build, shape) in NETS.items():
         net = build(np.float64)
-        classes = 5 if name == "conv variants" else 10
+        classes = 10 if name in WORKLOAD_NETS else 5
         x, t = data(shape, np.float64, classes)
         errors = gradient_check(net, x, t)
         worst = max(errors, key=errors.get)
@@ -81,7 +96,7 @@ def check_gradients() -> bool:
 def check_float32() -> bool:
     ok = True
     for name, (build, shape) in NETS.items():
-        classes = 5 if name == "conv variants" else 10
+        classes = 10 if name in WORKLOAD_NETS else 5
         x, t = data(shape, np.float32, classes)
         bad = []
         for opt_name in ("adam", "sgd"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.layers.base import Layer, as_float_array
+from dlscratch.layers.base import Layer, as_float_array, column_sum
 
 
 class BatchNormalization(Layer):
@@ -17,7 +17,7 @@ class BatchNormalization(Layer):
     * batch value (the biased batch variance, as in the book).
     Backward: with xn = (x - mu)/std and g = gamma * dL/dy,
         dL/dx = (g - mean(g) - xn * mean(g * xn)) / std,  dgamma = sum(dL/dy * xn),
-        dbeta = sum(dL/dy).
+        dbeta = sum(dL/dy)   (computed as gamma/std * (dL/dy - dbeta/n - xn * dgamma/n)).
     """
 
     param_names = ("gamma", "beta")
@@ -55,11 +55,13 @@ class BatchNormalization(Layer):
         self.input_shape = x.shape
         x2 = self._to_2d(x)
         if train_flg:
-            mu = x2.mean(axis=0)
+            n = len(x2)
+            mu = column_sum(x2) / n
             xc = x2 - mu
-            var = np.mean(xc * xc, axis=0)
+            var = np.einsum("ij,ij->j", xc, xc) / n  # sum of squares per column, no temporary
             self.std = np.sqrt(var + self.eps)
-            self.xn = xc / self.std
+            xc /= self.std  # xc becomes xn in place
+            self.xn = xc
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mu
@@ -68,14 +70,22 @@ class BatchNormalization(Layer):
             xn = self.xn
         else:
             xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return self._from_2d(self.gamma * xn + self.beta)
+        out = xn * self.gamma
+        out += self.beta
+        return self._from_2d(out)
 
     def backward(self, dout):
         dout2 = self._to_2d(dout)
-        self.dbeta = dout2.sum(axis=0)
-        self.dgamma = (dout2 * self.xn).sum(axis=0)
-        g = dout2 * self.gamma
-        dx = (g - g.mean(axis=0) - self.xn * (g * self.xn).mean(axis=0)) / self.std
+        n = len(dout2)
+        self.dbeta = column_sum(dout2)
+        self.dgamma = np.einsum("ij,ij->j", dout2, self.xn)
+        # The docstring's dx with g = gamma * dout: mean(g) = gamma * dbeta / n and
+        # mean(g * xn) = gamma * dgamma / n, so
+        #   dx = gamma / std * (dout - dbeta / n - xn * dgamma / n)   (no further sums).
+        dx = self.xn * (-self.dgamma / n)
+        dx += dout2
+        dx -= self.dbeta / n
+        dx *= self.gamma / self.std
         return self._from_2d(dx)
 
     def _to_2d(self, x):

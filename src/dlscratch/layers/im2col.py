@@ -6,6 +6,7 @@ Two versions of the same idea:
 - `im2col_nhwc` / `col2im_nhwc` are what the layers use: the image is channels-last (N, H, W, C)
   and a column runs (kernel row, kernel column, channel), so every copy moves contiguous runs of
   C values and the product's output is already laid out as (N, OH, OW, FN) - no transposes.
+  The layers call them on a few images at a time (`image_chunks`), so col stays in the cache.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
-# Layers work through a batch this many bytes of col at a time (see `image_chunks`).
-CHUNK_BYTES = 1 << 20
+# Layers work through a batch about this many bytes of col at a time (see `image_chunks`).
+# Measured on a 2-core machine: 1-2 MB chunks make a DeepConvNet training step ~1.4x faster
+# than one whole-batch col (~1.6x for inference at 1000 images); smaller chunks mean more,
+# smaller matrix products, which costs more with several BLAS threads.
+CHUNK_BYTES = 1 << 21
 
 
 def image_chunks(n, bytes_per_image, chunk_bytes=None):
