@@ -79,7 +79,14 @@ class TorchContender:
             self.runner.predict(self.x_infer if x is None else x, self.infer_batch)
 
 
-def timed(fn, *args) -> float:
+# Pause before each timed block: the previous contender's worker threads (OpenBLAS, OpenMP)
+# spin for up to ~0.1 s after their last call and would take a core from the next block.
+SETTLE_S = 0.25
+
+
+def timed(fn, *args, settle=0.0) -> float:
+    if settle:
+        time.sleep(settle)
     start = time.perf_counter()
     fn(*args)
     return time.perf_counter() - start
@@ -109,9 +116,11 @@ def bench_network(workload, data, args, use_torch) -> dict:
             for c in order:
                 n = plan[c.name][mode]
                 if mode == "train":
-                    rates[c.name][mode].append(n * workload.batch_size / timed(c.train, n))
+                    seconds = timed(c.train, n, settle=SETTLE_S)
+                    rates[c.name][mode].append(n * workload.batch_size / seconds)
                 else:
-                    rates[c.name][mode].append(n * len(x_infer) / timed(c.infer, n))
+                    seconds = timed(c.infer, n, settle=SETTLE_S)
+                    rates[c.name][mode].append(n * len(x_infer) / seconds)
     result = {"batch_size": workload.batch_size, "optimizer": workload.optimizer,
               "lr": workload.lr, "infer_images": len(x_infer), "infer_batch": args.infer_batch,
               "blocks": plan}

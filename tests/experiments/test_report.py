@@ -35,6 +35,8 @@ def test_report_embeds_each_figure_with_english_and_korean_titles(tmp_path):
         assert json.loads((tmp_path / f"{record['name']}.json").read_text())["seed"] == 0
     assert page.count("data:image/png;base64,") == 3
     assert "활성화 함수" in page and "계산 그래프 (역전파)" in page
+    table = (tmp_path / "summary.md").read_text(encoding="utf-8").splitlines()
+    assert len(table) == 2 + len(records) and table[2].startswith("| 1 | `activations`")
 
 
 def test_cli_lists_experiments_and_rejects_unknown_names(capsys):
@@ -43,3 +45,12 @@ def test_cli_lists_experiments_and_rejects_unknown_names(capsys):
     assert all(name in listing for name in COURSE)
     assert main(["experiment", "no-such-thing", "--quick"]) == 1
     assert "unknown experiment 'no-such-thing'" in capsys.readouterr().err
+
+
+def test_report_command_rebuilds_from_saved_results(tmp_path, capsys):
+    run_all(Context(quick=True, out_dir=tmp_path, log=lambda *_: None), names=["activations"])
+    (tmp_path / "report.html").unlink()
+    assert main(["experiment", "report", "--out", str(tmp_path)]) == 0
+    assert "1 experiments" in capsys.readouterr().out
+    assert "활성화 함수" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert main(["experiment", "report", "--out", str(tmp_path / "empty")]) == 1

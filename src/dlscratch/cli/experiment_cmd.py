@@ -7,7 +7,9 @@ from pathlib import Path
 
 def add_parser(sub):
     p = sub.add_parser("experiment", help="reproduce the course's experiments (NAME or all)")
-    p.add_argument("name", nargs="?", help="experiment name, or 'all' (see --list)")
+    p.add_argument("name", nargs="?", help="experiment name, 'all' (see --list), or 'report' "
+                                           "(rebuild report.html and summary.md from the "
+                                           "NAME.json files already in --out)")
     p.add_argument("--list", action="store_true", help="list the experiments in course order")
     p.add_argument("--quick", action="store_true", help="small data and few iterations")
     p.add_argument("--out", default="experiments-out", help="output folder")
@@ -39,7 +41,14 @@ def run(args) -> int:
     ctx = Context(quick=args.quick, seed=args.seed, out_dir=Path(args.out), cache_dir=cache,
                   data_dir=args.data_dir, workers=args.workers,
                   reuse_runs=args.reuse_run)
-    if args.name == "all":
+    if args.name == "report":
+        from dlscratch.experiments.report import read_records, write_report
+
+        records = read_records(ctx.out_dir)
+        if not records:
+            raise ValueError(f"no experiment results (NAME.json) in {ctx.out_dir}")
+        print(f"wrote {write_report(ctx.out_dir, records)} ({len(records)} experiments)")
+    elif args.name == "all":
         run_all(ctx)
         print(f"wrote {ctx.out_dir / 'report.html'}")
     else:

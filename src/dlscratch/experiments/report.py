@@ -26,6 +26,14 @@ def _numbers_table(numbers: dict) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def read_records(out_dir: Path) -> list[dict]:
+    """The NAME.json records of every registered experiment found in out_dir."""
+    from dlscratch.experiments.registry import names
+
+    paths = [Path(out_dir) / f"{name}.json" for name in names()]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.exists()]
+
+
 def write_report(out_dir: Path, records: list[dict]) -> Path:
     out_dir = Path(out_dir)
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -51,4 +59,17 @@ def write_report(out_dir: Path, records: list[dict]) -> Path:
     parts.append("</body></html>")
     path = out_dir / "report.html"
     atomic_write_text(path, "\n".join(parts))
+    atomic_write_text(out_dir / "summary.md", markdown_table(records))
     return path
+
+
+def markdown_table(records: list[dict]) -> str:
+    """| # | experiment | the course | dlscratch | s |: the README's table of results."""
+    rows = ["| # | experiment | the course | dlscratch (this run) | time (s) |",
+            "|---|---|---|---|---|"]
+    for rec in sorted(records, key=lambda r: r["number"]):
+        cells = [str(rec["number"]), f"`{rec['name']}` ({rec['title_ko']})",
+                 rec.get("course_result", ""), rec["summary"], f"{rec['elapsed_s']:.0f}"]
+        rows.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
+                    + " |")
+    return "\n".join(rows) + "\n"

@@ -95,16 +95,9 @@ class Momentum(Optimizer):
         param += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the book's form (Sutskever et al. 2013):
     v <- m*v - lr*dW;  W <- W + m*m*v - (1 + m)*lr*dW."""
-
-    hyper_names = ("lr", "momentum")
-    state_names = ("v",)
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__(lr)
-        self.momentum = _fraction("momentum", momentum)
 
     def _update_one(self, param, grad, v):
         m = self.momentum
