@@ -1,9 +1,10 @@
 """The benchmark run: throughput table, per-layer breakdown, peak memory, JSON.
 
 Method: for each network both contenders are built from the same initial weights, warmed up,
-and timed in blocks of at least `--min-time` seconds. Each repeat times dlscratch and PyTorch
-back to back (the order alternating between repeats), so drift in the machine's load hits both;
-the table shows the median images/s of each and the median of the per-repeat ratios.
+and timed in blocks of at least `--min-time` seconds (each after a short pause, see SETTLE_S).
+Each repeat times dlscratch and PyTorch back to back (the order alternating between repeats),
+so drift in the machine's load hits both; the table shows the median images/s of each and the
+median of the per-repeat ratios. See NOTES.md for how to read it on a shared machine.
 """
 
 from __future__ import annotations
