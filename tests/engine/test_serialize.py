@@ -283,3 +283,15 @@ def test_save_overwrites_atomically(tmp_path):
     dlscratch.save(newer, path)
     assert sorted(os.listdir(tmp_path)) == ["m.npz"]
     np.testing.assert_array_equal(dlscratch.load(path).params["W1"], newer.params["W1"])
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    from dlscratch.io.atomic import atomic_write_text
+
+    mask = os.umask(0)
+    os.umask(mask)
+    atomic_write_text(tmp_path / "a.txt", "x")
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o666 & ~mask
