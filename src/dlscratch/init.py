@@ -23,7 +23,8 @@ def init_std(weight_init_std: float | str, fan_in: int) -> float:
             return float(np.sqrt(1.0 / fan_in))
         if scheme in ("he", "relu"):
             return float(np.sqrt(2.0 / fan_in))
-        raise ValueError(f"unknown weight init {weight_init_std!r}: use a number or one of {SCHEMES}")
+        raise ValueError(
+            f"unknown weight init {weight_init_std!r}: use a number or one of {SCHEMES}")
     std = float(weight_init_std)
     if not np.isfinite(std) or std < 0:
         raise ValueError(f"weight init std must be a finite number >= 0, got {weight_init_std!r}")

@@ -8,7 +8,6 @@ are the same training (same network and seed, optimizer, batch size, epochs, ful
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 from dlscratch.experiments.base import Context

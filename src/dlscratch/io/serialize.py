@@ -44,7 +44,8 @@ def build_layer(spec: dict, dtype) -> Layer:
     try:
         cls = LAYER_TYPES[spec["type"]]
     except KeyError:
-        raise ModelFileError(f"unknown layer type {spec.get('type')!r} in the architecture") from None
+        raise ModelFileError(
+            f"unknown layer type {spec.get('type')!r} in the architecture") from None
     arrays = {k: np.zeros(shape, dtype) for part in ("params", "buffers")
               for k, shape in spec.get(part, {}).items()}
     if spec["type"] == "Residual":
