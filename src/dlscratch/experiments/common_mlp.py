@@ -37,3 +37,18 @@ def loss_curve(net, x, t, *, iterations: int, batch_size: int, optimizer: str, l
                       optimizer=optimizer, optimizer_param={"lr": lr}, sampling="replacement",
                       evaluate_sample_num_per_epoch=1000, seed=seed)
     return trainer.train()["loss"]
+
+
+def curve_numbers(curves: dict[str, np.ndarray], last: int) -> dict:
+    """What experiments 13 and 15 report of their loss curves: the smoothed and the mean loss at
+    the end, the smoothed loss at iterations 100/500/1000/1500/2000, the first loss."""
+    iterations = len(next(iter(curves.values())))
+    checkpoints = [i for i in (100, 500, 1000, 1500, 2000) if i <= iterations]
+    return {
+        "final_smoothed_loss": {n: float(smooth_curve(c)[-1]) for n, c in curves.items()},
+        "final_mean_loss": {n: float(np.mean(c[-last:])) for n, c in curves.items()},
+        "final_mean_over_last": last,
+        "smoothed_loss_at": {n: {i: float(smooth_curve(c)[i - 1]) for i in checkpoints}
+                             for n, c in curves.items()},
+        "first_loss": {n: float(c[0]) for n, c in curves.items()},
+    }

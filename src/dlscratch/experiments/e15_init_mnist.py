@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
-from dlscratch.experiments.common_mlp import loss_curve, smooth_curve
+from dlscratch.experiments.common_mlp import curve_numbers, loss_curve, smooth_curve
 from dlscratch.nets import MultiLayerNet
 
 INFO = ExperimentInfo(15, "init-mnist", "Weight initialisation compared on MNIST",
@@ -48,15 +48,7 @@ def run(ctx: Context) -> Result:
     ax.grid(alpha=0.3)
     ax.legend()
 
-    checkpoints = [i for i in (100, 500, 1000, 1500, 2000) if i <= iterations]
-    numbers = {
-        "final_smoothed_loss": {n: float(smooth_curve(c)[-1]) for n, c in curves.items()},
-        "final_mean_loss": {n: float(np.mean(c[-last:])) for n, c in curves.items()},
-        "final_mean_over_last": last,
-        "smoothed_loss_at": {n: {i: float(smooth_curve(c)[i - 1]) for i in checkpoints}
-                             for n, c in curves.items()},
-        "first_loss": {n: float(c[0]) for n, c in curves.items()},
-    }
+    numbers = curve_numbers(curves, last)
     final = numbers["final_mean_loss"]
     params = {"network": "MultiLayerNet 784-[100]*4-10, ReLU", "inits": INITS,
               "optimizer": "SGD", "lr": lr, "iterations": iterations, "batch_size": batch_size,
