@@ -22,7 +22,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/dlscratch train --model two-layer --out runs/two-layer
+	rm -rf runs/make-run
+	$(BIN)/dlscratch train --model two-layer --out runs/make-run
 
 test: $(VENV)/.installed
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
