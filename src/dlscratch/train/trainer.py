@@ -106,8 +106,9 @@ class Trainer:
         while self.iteration < self.max_iter and not self.stopped_early:
             self._step()
             if bar is not None:
+                bar.set_postfix(loss=f"{self.history['loss'][-1]:.4f}", **self._last_accs(),
+                                refresh=False)  # drawn by update(), at most 10 times a second
                 bar.update(1)
-                bar.set_postfix(loss=f"{self.history['loss'][-1]:.4f}", **self._last_accs())
             epoch_done = self.iteration % self.iter_per_epoch == 0
             if epoch_done or self.iteration == self.max_iter:
                 self._check_state()  # never evaluate, keep as best or checkpoint blown-up weights
