@@ -23,6 +23,7 @@ import numpy as np
 from benchmarks import machine
 from benchmarks.breakdown import format_breakdown, layer_breakdown
 from benchmarks.workloads import WORKLOADS, load_data
+from dlscratch.allocator import keep_freed_memory
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "bench.json"
@@ -184,8 +185,8 @@ def parse_args(argv):
                    help="test images per inference pass (default 10000)")
     p.add_argument("--infer-batch", type=int, default=1000, help="inference chunk size")
     p.add_argument("--threads", default=None,
-                   help="BLAS threads = torch threads; a list (1,2) runs the table for each; "
-                        "default: BLAS's own setting")
+                   help="threads of each contender (dlscratch.parallel, torch); a list (1,2) "
+                        "runs the table for each; default: BLAS's own thread count")
     p.add_argument("--no-torch", action="store_true", help="dlscratch only")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-layer breakdown")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
@@ -209,13 +210,10 @@ def parse_args(argv):
 
 def run_table(args, data, use_torch, threads) -> dict:
     """The throughput table at one BLAS/torch thread count."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(threads, user_api="blas"):
-        if use_torch:
-            import torch
-
-            torch.set_num_threads(threads)
+    torch = None
+    if use_torch:
+        import torch
+    with machine.thread_count(threads, torch):
         networks = {}
         for name in args.nets:
             start = time.perf_counter()
@@ -227,6 +225,7 @@ def run_table(args, data, use_torch, threads) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    keep_freed_memory()  # process-wide: PyTorch's CPU tensors come from the same malloc
     default_threads = machine.blas_threads() or 1
     thread_counts = args.threads or [default_threads]
     torch = None
@@ -255,15 +254,14 @@ def main(argv=None) -> int:
     for threads in thread_counts:
         run = run_table(args, data, use_torch, threads)
         report["runs"].append(run)
-        print(f"\nBLAS threads{' = torch threads' if use_torch else ''} = {threads} "
+        print(f"\nthreads = {threads} (dlscratch.parallel{' and torch' if use_torch else ''}; "
+              "dlscratch's BLAS calls run on 1 thread each) "
               f"(load average after: {run['loadavg_after'][0]:.2f})")
         print(format_table(run["networks"], args, use_torch))
 
     if not args.no_breakdown:
         report["breakdown"] = {"threads": thread_counts[0]}
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(thread_counts[0], user_api="blas"):
+        with machine.thread_count(thread_counts[0]):
             for name in (n for n in BREAKDOWN_NETS if n in args.nets):
                 w = WORKLOADS[name]
                 batches = data.train_batches(w.batch_size, w.flat)
@@ -271,7 +269,7 @@ def main(argv=None) -> int:
                 steps = 3 if args.quick else 10
                 b = layer_breakdown(w, batches, x_chunk, steps, 2 if args.quick else 5)
                 report["breakdown"][name] = b
-                print(f"\n{format_breakdown(name, b)}  [{thread_counts[0]} BLAS threads]")
+                print(f"\n{format_breakdown(name, b)}  [{thread_counts[0]} threads]")
 
     if not args.no_memory:
         mem = measure_memory(args, thread_counts[0])

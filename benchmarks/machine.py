@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -52,3 +53,22 @@ def describe(torch_module=None) -> dict:
         desc["torch"] = torch_module.__version__
         desc["torch_threads"] = torch_module.get_num_threads()
     return desc
+
+
+@contextmanager
+def thread_count(n: int, torch_module=None):
+    """n threads for each contender: dlscratch's own (which hold BLAS at one thread when n > 1,
+    see dlscratch.parallel), BLAS's when n = 1, and torch's intra-op threads."""
+    from threadpoolctl import threadpool_limits
+
+    from dlscratch import parallel
+
+    before = parallel.get_num_threads()
+    with threadpool_limits(n, user_api="blas"):
+        parallel.set_num_threads(n)
+        if torch_module is not None:
+            torch_module.set_num_threads(n)
+        try:
+            yield
+        finally:
+            parallel.set_num_threads(before)

@@ -50,7 +50,10 @@ def main(argv=None) -> int:
     if args.threads:
         from threadpoolctl import threadpool_limits
 
+        from dlscratch import parallel
+
         threadpool_limits(args.threads, user_api="blas")
+        parallel.set_num_threads(args.threads)
     w = WORKLOADS[args.net]
     batch = args.batch or w.batch_size
     baseline = peak_mib()

@@ -44,6 +44,8 @@ def no_data(tmp_path, monkeypatch) -> Path:
     (["train", "--dataset", "cifar10"], "invalid choice: 'cifar10'"),
     (["evaluate"], "the following arguments are required: model"),
     (["predict", "model.npz"], "the following arguments are required: images"),
+    (["train", "--threads", "0"], "argument --threads: expected an integer >= 1, got '0'"),
+    (["evaluate", "m.npz", "--threads", "two"], "expected an integer >= 1, got 'two'"),
 ])
 def test_wrong_command_lines_exit_2(cli, argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

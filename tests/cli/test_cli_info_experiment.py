@@ -30,6 +30,18 @@ def test_info_prints_versions_blas_and_data_folders(cli, tmp_path, monkeypatch):
     assert f"  downloads would go to {tmp_path / 'xdg-cache' / 'dlscratch' / 'mnist'}" in lines
 
 
+def test_threads_flag_sets_the_convolution_threads(cli):
+    from dlscratch import parallel
+
+    try:
+        r = cli("info", "--threads", "2")
+        assert r.code == 0
+        assert "dlscratch threads (convolution chunks): 2" in r.out.splitlines()
+        assert parallel.get_num_threads() == 2
+    finally:
+        parallel.set_num_threads(1)
+
+
 def test_info_with_data_dir_shows_the_folder_in_use(cli, tmp_path):
     from dlscratch.data import FILE_NAMES
 

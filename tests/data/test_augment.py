@@ -72,6 +72,35 @@ def test_rotation_about_the_centre():
     assert r.sum() == pytest.approx(b.sum(), rel=1e-3)
 
 
+def test_scale_zooms_about_the_centre():
+    x = np.zeros((2, 1, 28, 28), dtype=np.float32)
+    x[:, 0, 10:18, 13:15] = 1.0  # an 8 x 2 bar around the centre (13.5, 13.5)
+    y = affine_warp(x, [0.0, 0.0], np.zeros((2, 2)), scales=[1.5, 1.0])
+    assert y[0].sum() == pytest.approx(1.5 ** 2 * x[0].sum(), rel=1e-6)  # area x scale^2
+    rows = np.nonzero(y[0, 0].sum(axis=1))[0]
+    assert (rows.min(), rows.max()) == (7, 20)  # 13.5 -/+ 1.5 * 4.5, cut to whole pixels
+    assert np.array_equal(y[1], x[1])  # scale 1: untouched
+    np.testing.assert_allclose(centre_of_mass(y[:1]), centre_of_mass(x[:1]), atol=1e-6)
+
+
+def test_scale_must_be_positive():
+    with pytest.raises(ValueError, match="scales must be > 0"):
+        affine_warp(np.zeros((1, 1, 4, 4)), [0.0], [[0, 0]], scales=[0.0])
+
+
+def test_random_scales_within_bounds_and_old_stream_kept():
+    x = blobs(64)
+    y = augment_batch(x, np.random.default_rng(0), max_shift=0, max_angle=0, max_scale=0.1)
+    ratio = y.sum(axis=(1, 2, 3)) / x.sum(axis=(1, 2, 3))  # ~ scale^2 (up to resampling)
+    assert ratio.min() >= 0.9 ** 2 - 0.02 and ratio.max() <= 1.1 ** 2 + 0.02
+    assert ratio.max() - ratio.min() > 0.2  # they do vary
+    # Without max_scale no scales are drawn: the same images as before the option existed.
+    rng = np.random.default_rng(1)
+    angles, shifts = rng.uniform(-10, 10, size=64), rng.uniform(-2, 2, size=(64, 2))
+    np.testing.assert_array_equal(augment_batch(x, np.random.default_rng(1)),
+                                  affine_warp(x, angles, shifts))
+
+
 def test_random_shifts_within_bounds():
     x = blobs(64)
     y = augment_batch(x, np.random.default_rng(0), max_shift=2, max_angle=0)

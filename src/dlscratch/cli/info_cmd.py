@@ -6,7 +6,7 @@ import platform
 
 import numpy as np
 
-from dlscratch import __version__
+from dlscratch import __version__, parallel
 
 
 def add_parser(sub):
@@ -16,13 +16,9 @@ def add_parser(sub):
 
 
 def blas_info() -> list[str]:
-    """One line per BLAS/OpenMP library loaded (threadpoolctl), or NumPy's build config."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        config = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-        return [f"{config.get('name', '?')} {config.get('version', '')} "
-                "(install threadpoolctl for thread counts)"]
+    """One line per BLAS/OpenMP library loaded, with its thread count (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
     return [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')}), "
             f"{i.get('num_threads')} threads: {i.get('filepath')}" for i in threadpool_info()]
 
@@ -34,6 +30,7 @@ def run(args) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}")
     for line in blas_info():
         print(f"blas: {line}")
+    print(f"dlscratch threads (convolution chunks): {parallel.get_num_threads()}")
     print(f"data: explicit --data-dir, else ${ENV_VAR}, else the user cache")
     for status in data_search_info(args.data_dir).values():
         print(status.describe())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlscratch import __version__
+from dlscratch import __version__, parallel
+from dlscratch.allocator import keep_freed_memory
 from dlscratch.cli import evaluate_cmd, experiment_cmd, info_cmd, predict_cmd, train_cmd
 
 COMMANDS = (train_cmd, evaluate_cmd, predict_cmd, info_cmd, experiment_cmd)
@@ -28,7 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)
+    for command_parser in sub.choices.values():
+        command_parser.add_argument(
+            "--threads", type=positive_int, default=None,
+            help="threads for the convolutions' chunks (default: $DLSCRATCH_NUM_THREADS or 1)")
     return parser
+
+
+def positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
+        keep_freed_memory()
+        if args.threads is not None:
+            parallel.set_num_threads(args.threads)
         return args.run(args) or 0
     except CliError as exc:
         print(f"dlscratch: error: {exc}", file=sys.stderr)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def affine_warp(x: np.ndarray, angles_deg, shifts) -> np.ndarray:
-    """Rotate each image by angles_deg[n] (counter-clockwise) about its centre, then shift it.
+def affine_warp(x: np.ndarray, angles_deg, shifts, scales=None) -> np.ndarray:
+    """Zoom each image by scales[n] and rotate it by angles_deg[n] (counter-clockwise) about its
+    centre, then shift it.
 
     x: (N, C, H, W); angles_deg: (N,); shifts: (N, 2) of (dy, dx) in pixels (+dy moves the
-    image down, +dx to the right). All channels of an image get the same transform.
-    An angle of 0 with integer shifts moves pixels exactly (no interpolation blur).
+    image down, +dx to the right); scales: (N,) (> 1 enlarges; default 1). All channels of an
+    image get the same transform. An angle of 0 and scale 1 with integer shifts moves pixels
+    exactly (no interpolation blur).
     """
     x = np.asarray(x)
     if x.ndim != 4:
@@ -27,11 +29,14 @@ def affine_warp(x: np.ndarray, angles_deg, shifts) -> np.ndarray:
     N, C, H, W = x.shape
     theta = np.deg2rad(np.asarray(angles_deg, dtype=np.float64)).reshape(N, 1, 1)
     shifts = np.asarray(shifts, dtype=np.float64).reshape(N, 2)
+    scales = np.ones(N) if scales is None else np.asarray(scales, dtype=np.float64).reshape(N)
+    if np.any(scales <= 0):
+        raise ValueError(f"affine_warp: scales must be > 0, got min {scales.min()}")
     cy, cx = (H - 1) / 2, (W - 1) / 2
-    # Output pixel (i, j) relative to the centre, minus the shift ...
+    # Output pixel (i, j) relative to the centre, minus the shift, divided by the scale ...
     i, j = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
-    v = i[None] - cy - shifts[:, 0, None, None]
-    u = j[None] - cx - shifts[:, 1, None, None]
+    v = (i[None] - cy - shifts[:, 0, None, None]) / scales[:, None, None]
+    u = (j[None] - cx - shifts[:, 1, None, None]) / scales[:, None, None]
     # ... rotated back by -theta gives the source position (rows grow downwards, hence the signs).
     cos, sin = np.cos(theta), np.sin(theta)
     src_y = cos * v + sin * u + cy
@@ -51,12 +56,14 @@ def affine_warp(x: np.ndarray, angles_deg, shifts) -> np.ndarray:
 
 
 def augment_batch(x: np.ndarray, rng: np.random.Generator, max_shift: float = 2,
-                  max_angle: float = 10) -> np.ndarray:
-    """A randomly shifted and rotated copy of the batch (uniform shifts and angles, per image).
+                  max_angle: float = 10, max_scale: float = 0.0) -> np.ndarray:
+    """A randomly shifted, rotated (and, with max_scale > 0, zoomed by a factor in
+    [1 - max_scale, 1 + max_scale]) copy of the batch: uniform draws, per image.
 
     Signature fn(x_batch, rng) -> x_batch, so it can be passed as Trainer(augment=...).
     """
     N = len(x)
     angles = rng.uniform(-max_angle, max_angle, size=N)
     shifts = rng.uniform(-max_shift, max_shift, size=(N, 2))
-    return affine_warp(x, angles, shifts)
+    scales = 1 + rng.uniform(-max_scale, max_scale, size=N) if max_scale else None
+    return affine_warp(x, angles, shifts, scales)

@@ -6,6 +6,7 @@ import numpy as np
 
 from dlscratch.init import init_weight
 from dlscratch.layers.base import Layer, as_float_array
+from dlscratch.parallel import matmul
 
 
 class Affine(Layer):
@@ -44,18 +45,18 @@ class Affine(Layer):
                 f"per sample, got {x.shape}"
             )
         self.x = x.reshape(x.shape[0], D)
-        out = self.x @ self.W
+        out = matmul(self.x, self.W)  # self.x @ self.W, on dlscratch's threads if several
         out += self.b
         return out
 
     can_skip_dx = True  # backward(dout, need_dx=False) computes only dW and db
 
     def backward(self, dout, need_dx=True):
-        self.dW = self.x.T @ dout
+        self.dW = matmul(self.x.T, dout)
         self.db = dout.sum(axis=0)
         if not need_dx:
             return None
-        return (dout @ self.W.T).reshape(self.original_x_shape)
+        return matmul(dout, self.W.T).reshape(self.original_x_shape)
 
 
 class Flatten(Layer):

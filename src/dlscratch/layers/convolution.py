@@ -13,6 +13,7 @@ from dlscratch.layers.im2col import (
     image_chunks,
     pad_nhwc,
 )
+from dlscratch.parallel import run_chunks
 
 
 class Convolution(Layer):
@@ -84,10 +85,13 @@ class Convolution(Layer):
         self.x = x  # for backward (a reference: nothing is copied)
         w_col = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)  # (FN, FH*FW*C)
         out = np.empty((N, out_h, out_w, FN), dtype=np.result_type(x, self.W))
-        for s in image_chunks(N, out_h * out_w * w_col.shape[1] * x.itemsize):
+
+        def chunk_forward(s):
             out_s = out[s].reshape(-1, FN)  # a view: out[s] is contiguous
             np.matmul(self._col(s), w_col.T, out=out_s)
             out_s += self.b
+
+        run_chunks(chunk_forward, image_chunks(N, out_h * out_w * w_col.shape[1] * x.itemsize))
         return out.transpose(0, 3, 1, 2)
 
     def _col(self, s):
@@ -102,9 +106,8 @@ class Convolution(Layer):
         # (N, OH, OW, FN); no copy when dout is channels-last, as the layers here make it
         dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))
         N, out_h, out_w, _ = dout.shape
-        dw_col = np.zeros((FN, FH * FW * C), dtype=np.result_type(dout, self.x))
-        for s in image_chunks(N, out_h * out_w * dw_col.shape[1] * dout.itemsize):
-            dw_col += dout[s].reshape(-1, FN).T @ self._col(s)  # col rebuilt, not kept
+        chunks = image_chunks(N, out_h * out_w * FH * FW * C * dout.itemsize)
+        dw_col = sum(run_chunks(lambda s: dout[s].reshape(-1, FN).T @ self._col(s), chunks))
         self.dW = np.ascontiguousarray(dw_col.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
         self.db = column_sum(dout.reshape(-1, FN))  # = sum over (N, OH, OW), but faster
         if not need_dx:
@@ -122,16 +125,22 @@ class Convolution(Layer):
             # with doutp = dout padded by FH-1-pad: a convolution of dout with the flipped
             # filters, i.e. one im2col and one product instead of FH*FW scatter-adds (col2im).
             w_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f)
-            for s in image_chunks(N, H * W * w_flip.shape[0] * dout.itemsize):
+
+            def chunk_dx(s):
                 dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - self.pad), FH, FW)
                 np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
+
+            run_chunks(chunk_dx, image_chunks(N, H * W * w_flip.shape[0] * dout.itemsize))
             return dx
         # Any stride: the adjoint of im2col, dxp = col2im(dout Wcol), cropped to x.
         w_col = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
         p = self.pad
-        for s in image_chunks(N, dout[0].size * w_col.shape[1] * dout.itemsize):
+
+        def chunk_dx(s):
             n = s.stop - s.start
             dxp = col2im_nhwc(dout[s].reshape(-1, FN) @ w_col, (n, H + 2 * p, W + 2 * p, C),
                               FH, FW, self.stride)
             dx[s] = dxp[:, p:p + H, p:p + W, :]
+
+        run_chunks(chunk_dx, image_chunks(N, dout[0].size * w_col.shape[1] * dout.itemsize))
         return dx

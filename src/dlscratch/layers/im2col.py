@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from dlscratch.parallel import get_num_threads
+
 
 def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
     """OH = (H + 2*pad - FH) // stride + 1 (windows that do not fit are dropped, as in PyTorch)."""
@@ -55,13 +57,19 @@ CHUNK_BYTES = 1 << 21
 
 def image_chunks(n, bytes_per_image, chunk_bytes=None):
     """Slices covering range(n), each of as many images as fit in `chunk_bytes` (at least 1;
-    default CHUNK_BYTES).
+    default CHUNK_BYTES). With several dlscratch threads, the number of chunks is a multiple
+    of the thread count (and the chunks as equal as can be), so no thread waits for another.
 
     A convolution's col for a whole batch is tens of MB; one chunk's stays in the CPU cache,
     so copying it and multiplying it is much faster (see Convolution).
     """
     chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     step = max(1, chunk_bytes // max(1, bytes_per_image))
+    threads = get_num_threads()
+    if threads > 1:
+        count = -(-n // step)  # chunks of `step` images (rounded up) ...
+        count = min(n, -(-count // threads) * threads)  # ... to a multiple of the threads
+        step = -(-n // count)
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 

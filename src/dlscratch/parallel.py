@@ -1,0 +1,79 @@
+"""dlscratch's own threads: a layer's work split into independent pieces, one per core.
+
+    dlscratch.parallel.set_num_threads(2)   # or DLSCRATCH_NUM_THREADS=2, or `--threads 2`
+    results = run_chunks(work, chunks)      # [work(s) for s in chunks], on 2 threads
+    y = matmul(a, b)                        # a @ b, rows (or columns) shared by 2 threads
+
+numpy's copies and BLAS's products release the GIL, so Python threads run them side by side.
+With one thread (the default) both functions are plain loops in the caller, as in the book.
+With n > 1 threads a convolution shares its chunks of images among n workers, each doing its
+chunk's im2col copy and product on its own core, and Affine shares its products the same way;
+BLAS is held at one thread meanwhile (threadpoolctl), because BLAS threads and dlscratch's
+threads fighting over the same cores are slower than either alone (OpenBLAS's idle threads
+spin, busy-waiting for the next product).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+# A product smaller than this many multiply-adds is not worth a thread hand-over (~20 us).
+MIN_PARALLEL_MACS = 1 << 23
+
+# threads: None until first asked; blas: threadpoolctl's handle on BLAS, blas_limit: its limit
+_state = {"threads": None, "pool": None, "blas": None, "blas_limit": None}
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads (an integer >= 1); with n > 1, BLAS is held at one thread."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"number of threads must be an integer >= 1, got {n!r}")
+    n = int(n)
+    if n == _state["threads"]:
+        return
+    if _state["pool"] is not None:
+        _state["pool"].shutdown()
+        _state["pool"] = None
+    if _state["blas_limit"] is not None:  # give BLAS its own thread count back
+        _state["blas_limit"].restore_original_limits()
+        _state["blas_limit"] = None
+    if n > 1:
+        _state["blas_limit"] = _limit_blas_to_one_thread()
+        _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="dlscratch")
+    _state["threads"] = n
+
+
+def get_num_threads() -> int:
+    """The thread count: set_num_threads's, else $DLSCRATCH_NUM_THREADS, else 1."""
+    if _state["threads"] is None:
+        value = os.environ.get("DLSCRATCH_NUM_THREADS", "1").strip() or "1"
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"DLSCRATCH_NUM_THREADS must be an integer >= 1, got {value!r}")
+        set_num_threads(int(value))
+    return _state["threads"]
+
+
+def run_chunks(work, chunks) -> list:
+    """[work(s) for s in chunks]; on the worker threads when there are several of both."""
+    if get_num_threads() == 1 or len(chunks) < 2:
+        return [work(s) for s in chunks]
+    return list(_state["pool"].map(work, chunks))
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; with several threads and a big product, on that many BLAS threads."""
+    threads = get_num_threads()
+    if threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MIN_PARALLEL_MACS:
+        return a @ b
+    with _state["blas"].limit(limits=threads):
+        return a @ b
+
+
+def _limit_blas_to_one_thread():
+    from threadpoolctl import ThreadpoolController
+
+    _state["blas"] = ThreadpoolController().select(user_api="blas")
+    return _state["blas"].limit(limits=1)
