@@ -191,6 +191,12 @@ def parse_args(argv):
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-layer breakdown")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
     p.add_argument("--memory-steps", type=int, default=3)
+    p.add_argument("--keep-freed-memory", action="store_true",
+                   help="call dlscratch.allocator.keep_freed_memory() first (glibc reuses big "
+                        "freed blocks; it speeds up PyTorch as much or more, see NOTES.md)")
+    p.add_argument("--recipes", default="",
+                   help="also train these time-to-accuracy recipes (fast,accurate; see "
+                        "benchmarks/recipes.py) on seeds 0 1 2 and print accuracy and wall time")
     p.add_argument("--output", "-o", default=str(DEFAULT_OUTPUT), help="JSON output path")
     args = p.parse_args(argv)
     quick = args.quick
@@ -198,6 +204,11 @@ def parse_args(argv):
     args.min_time = args.min_time or (0.15 if quick else 1.0)
     args.infer_images = args.infer_images or (2000 if quick else 10_000)
     args.nets = [n.strip() for n in args.nets.split(",") if n.strip()]
+    args.recipes = [n.strip() for n in args.recipes.split(",") if n.strip()]
+    from benchmarks.recipes import RECIPES
+
+    if any(n not in RECIPES for n in args.recipes):
+        p.error(f"--recipes: choose from {sorted(RECIPES)}, got {args.recipes}")
     try:
         args.threads = [int(v) for v in args.threads.split(",")] if args.threads else None
     except ValueError:
@@ -225,7 +236,8 @@ def run_table(args, data, use_torch, threads) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    keep_freed_memory()  # process-wide: PyTorch's CPU tensors come from the same malloc
+    if args.keep_freed_memory:  # process-wide: PyTorch's CPU tensors come from the same malloc
+        print(f"keep_freed_memory(): {'on' if keep_freed_memory() else 'not available'}")
     default_threads = machine.blas_threads() or 1
     thread_counts = args.threads or [default_threads]
     torch = None
@@ -278,6 +290,12 @@ def main(argv=None) -> int:
         print(f"\nPeak RSS, DeepConvNet training at batch {mem['batch_size']} "
               f"({mem['steps']} steps, fresh process): {mem['peak_rss_mib']:.0f} MiB "
               f"(after imports {mem['baseline_mib']:.0f} MiB; limit {MEMORY_LIMIT_MIB} MiB: {ok})")
+
+    if args.recipes:
+        from benchmarks.recipes import run_recipes
+
+        print()
+        report["recipes"] = run_recipes(args.recipes, [0, 1, 2])
 
     report["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.output)

@@ -101,6 +101,30 @@ def run_recipe(name: str, seed: int, validate: bool, progress: bool = False) -> 
             "images_per_s": round(trainer.max_iter * recipe["batch"] / wall, 1)}
 
 
+def run_recipes(names, seeds, validate=False, progress=False) -> list[dict]:
+    """Each recipe on each seed, a line per run and per recipe; the results as dicts."""
+    results = []
+    for name in names:
+        recipe = RECIPES[name]
+        runs = []
+        for seed in seeds:
+            r = run_recipe(name, seed, validate, progress)
+            runs.append(r)
+            print(f"{name:<9} seed {seed}: {r['split']} accuracy {r['accuracy']:.4f}, "
+                  f"training {r['train_wall_s']:.1f} s ({r['images_per_s']:.0f} img/s)",
+                  flush=True)
+        mean_acc = float(np.mean([r["accuracy"] for r in runs]))
+        max_wall = max(r["train_wall_s"] for r in runs)
+        ok = mean_acc >= recipe["target"] and max_wall <= recipe["budget_s"]
+        print(f"{name:<9} mean accuracy {mean_acc:.4f} (target {recipe['target']}), "
+              f"longest training {max_wall:.1f} s (budget {recipe['budget_s']} s): "
+              f"{'MET' if ok else 'NOT MET'}", flush=True)
+        results.append({"recipe": name, "runs": runs, "mean_accuracy": mean_acc,
+                        "max_train_wall_s": max_wall, "target": recipe["target"],
+                        "budget_s": recipe["budget_s"], "met": ok})
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES), action="append")
@@ -111,25 +135,8 @@ def main(argv=None) -> int:
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
     keep_freed_memory()
-    results = []
-    for name in args.recipe or sorted(RECIPES):
-        recipe = RECIPES[name]
-        runs = []
-        for seed in args.seeds:
-            r = run_recipe(name, seed, args.validate, args.progress)
-            runs.append(r)
-            print(f"{name:<9} seed {seed}: {r['split']} accuracy {r['accuracy']:.4f}, "
-                  f"training {r['train_wall_s']:.1f} s ({r['images_per_s']:.0f} img/s)",
-                  flush=True)
-        mean_acc = float(np.mean([r["accuracy"] for r in runs]))
-        max_wall = max(r["train_wall_s"] for r in runs)
-        ok = mean_acc >= recipe["target"] and max_wall <= recipe["budget_s"]
-        print(f"{name:<9} mean accuracy {mean_acc:.4f} (target {recipe['target']}), "
-              f"longest training {max_wall:.1f} s (budget {recipe['budget_s']} s): "
-              f"{'MET' if ok else 'NOT MET'}")
-        results.append({"recipe": name, "runs": runs, "mean_accuracy": mean_acc,
-                        "max_train_wall_s": max_wall, "target": recipe["target"],
-                        "budget_s": recipe["budget_s"], "met": ok})
+    results = run_recipes(args.recipe or sorted(RECIPES), args.seeds, args.validate,
+                          args.progress)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(results, indent=1))

@@ -1,16 +1,17 @@
-"""dlscratch's own threads: a layer's work split into independent pieces, one per core.
+"""dlscratch's own threads: a layer's independent pieces of work, one per core.
 
     dlscratch.parallel.set_num_threads(2)   # or DLSCRATCH_NUM_THREADS=2, or `--threads 2`
     results = run_chunks(work, chunks)      # [work(s) for s in chunks], on 2 threads
-    y = matmul(a, b)                        # a @ b, rows (or columns) shared by 2 threads
+    y = matmul(a, b)                        # a @ b, on 2 BLAS threads if the product is big
 
 numpy's copies and BLAS's products release the GIL, so Python threads run them side by side.
-With one thread (the default) both functions are plain loops in the caller, as in the book.
+With one thread (the default) `run_chunks` is a plain loop in the caller, as in the book.
 With n > 1 threads a convolution shares its chunks of images among n workers, each doing its
-chunk's im2col copy and product on its own core, and Affine shares its products the same way;
-BLAS is held at one thread meanwhile (threadpoolctl), because BLAS threads and dlscratch's
-threads fighting over the same cores are slower than either alone (OpenBLAS's idle threads
-spin, busy-waiting for the next product).
+chunk's im2col copy and product on its own core, and max pooling splits its batch the same
+way. BLAS is held at one thread meanwhile (threadpoolctl): OpenBLAS's idle threads busy-wait
+for ~0.1 s after each call and would take the cores from the workers. Only a dense product
+big enough to split well (Affine, `matmul`) is lent n BLAS threads. Handing a piece of work to
+a thread costs ~0.1 ms here, so small pieces stay in the caller (benchmarks/NOTES.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-# A product smaller than this many multiply-adds is not worth a thread hand-over (~20 us).
+# Products with at least this many multiply-adds (~0.25 ms on one core) get n BLAS threads.
 MIN_PARALLEL_MACS = 1 << 23
 
 # threads: None until first asked; blas: threadpoolctl's handle on BLAS, blas_limit: its limit
@@ -61,6 +62,13 @@ def run_chunks(work, chunks) -> list:
     if get_num_threads() == 1 or len(chunks) < 2:
         return [work(s) for s in chunks]
     return list(_state["pool"].map(work, chunks))
+
+
+def batch_parts(n: int) -> list[slice]:
+    """range(n) in one slice per thread (nearly equal), for a whole-batch elementwise layer."""
+    parts = max(1, min(get_num_threads(), n))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

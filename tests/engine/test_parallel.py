@@ -51,6 +51,25 @@ def test_threaded_convolution_equals_one_thread(two_threads_small_chunks, size, 
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max(), err_msg=name)
 
 
+@pytest.mark.parametrize("train_flg", [True, False])
+def test_threaded_pooling_equals_one_thread(train_flg):
+    from dlscratch.layers import Pooling
+
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, (9, 4, 9, 8)).astype(np.float32)  # many ties; odd rows are cropped
+    dout = rng.standard_normal((9, 4, 4, 4)).astype(np.float32)
+    results = []
+    for threads in (2, 1):
+        parallel.set_num_threads(threads)
+        layer = Pooling(2, 2)
+        out = layer.forward(x, train_flg)
+        results.append((out.copy(), layer.backward(dout).copy()))
+    (out2, dx2), (out1, dx1) = results
+    np.testing.assert_array_equal(out2, out1)
+    np.testing.assert_array_equal(dx2, dx1)
+    assert np.count_nonzero(dx1) == dout.size  # one maximum per window gets the gradient
+
+
 def test_threaded_convolution_gradient_check(two_threads_small_chunks):
     rng = np.random.default_rng(1)
     layer = Convolution.create(2, 4, 3, 1, 1, weight_init_std=0.5, rng=rng, dtype=np.float64)

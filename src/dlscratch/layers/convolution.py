@@ -31,6 +31,8 @@ class Convolution(Layer):
     tens of MB (45 MB for DeepConvNet's second conv), a chunk's stays in the CPU cache, which
     makes the copy and the product much faster. Backward rebuilds each chunk's col from the
     input (kept by reference) rather than keeping the big col: less memory, and no slower.
+    The chunks are independent: with several dlscratch threads (`dlscratch.parallel`) they are
+    shared among worker threads, and dW sums the chunks' parts in chunk order.
     """
 
     param_names = ("W", "b")

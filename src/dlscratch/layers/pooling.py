@@ -6,6 +6,7 @@ import numpy as np
 
 from dlscratch.layers.base import Layer
 from dlscratch.layers.im2col import col2im_nhwc, conv_output_size, pad_nhwc, windows_nhwc
+from dlscratch.parallel import batch_parts, run_chunks
 
 
 class Pooling(Layer):
@@ -18,7 +19,8 @@ class Pooling(Layer):
 
     Two paths, same result: non-overlapping windows (stride == pool size, no padding) are a
     reshape of the input and a max of pool_h*pool_w strided views; any other case gathers the
-    windows (im2col, channels-last) and takes the argmax.
+    windows (im2col, channels-last) and takes the argmax. The first path splits the batch
+    among dlscratch's threads (`dlscratch.parallel`), if there are several.
     """
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
@@ -73,34 +75,48 @@ class Pooling(Layer):
         N, _, _, C = x_nhwc.shape
         cropped = x_nhwc[:, :out_h * ph, :out_w * pw, :]
         self.tiles = cropped.reshape(N, out_h, ph, out_w, pw, C)
-        views = self._tile_views(self.tiles)
-        out = views[0].copy()
-        for v in views[1:]:
-            np.maximum(out, v, out=out)
-        self.out = out
-        self.which = self._first_max_index() if train_flg else None
-        return out
+        self.out = np.empty((N, out_h, out_w, C), dtype=x_nhwc.dtype)
+        self.which = np.empty(self.out.shape, dtype=self._index_dtype()) if train_flg else None
 
-    def _first_max_index(self):
+        def forward_part(s):  # images s (several threads take a part each)
+            views = self._tile_views(self.tiles[s])
+            out = self.out[s]
+            np.copyto(out, views[0])
+            for v in views[1:]:
+                np.maximum(out, v, out=out)
+            if train_flg:
+                self._first_max_index(views, out, self.which[s])
+
+        run_chunks(forward_part, batch_parts(N))
+        return self.out
+
+    def _index_dtype(self):
+        return np.uint8 if self.pool_h * self.pool_w <= 256 else np.intp
+
+    @staticmethod
+    def _first_max_index(views, out, which):
         """which[n, i, j, c] = k, the first view k holding the maximum (a small int array).
 
         Branch-free: with ne_k = 1 where view k is not the maximum, the first maximum is
         ne_0 (1 + ne_1 (1 + ne_2 (...))) - e.g. 0 if view 0 holds it, 1 if only view 1 ...
         """
-        views = self._tile_views(self.tiles)
-        which = np.zeros(self.out.shape, dtype=np.uint8 if len(views) <= 256 else np.intp)
+        which.fill(0)
         for v in reversed(views[:-1]):
             which += 1
-            which *= np.not_equal(v, self.out).view(np.uint8)  # bool as 0/1, no conversion
-        return which
+            which *= np.not_equal(v, out).view(np.uint8)  # bool as 0/1, no conversion
 
     def _backward_tiled(self, dout_nhwc):
         N, H, W, C = (self.x_shape[0], self.x_shape[2], self.x_shape[3], self.x_shape[1])
         if self.which is None:  # the forward pass was in inference mode
-            self.which = self._first_max_index()
+            self.which = np.empty(self.out.shape, dtype=self._index_dtype())
+            self._first_max_index(self._tile_views(self.tiles), self.out, self.which)
         dtiles = np.empty(self.tiles.shape, dtype=dout_nhwc.dtype)
-        for k, dview in enumerate(self._tile_views(dtiles)):
-            np.multiply(dout_nhwc, self.which == k, out=dview)
+
+        def backward_part(s):
+            for k, dview in enumerate(self._tile_views(dtiles[s])):
+                np.multiply(dout_nhwc[s], self.which[s] == k, out=dview)
+
+        run_chunks(backward_part, batch_parts(N))
         n, oh, ph, ow, pw, c = dtiles.shape
         dx = dtiles.reshape(n, oh * ph, ow * pw, c)
         if dx.shape[1:3] != (H, W):  # rows/columns the windows did not cover get no gradient

@@ -1,0 +1,34 @@
+"""The benchmark harness still runs end to end (a smoke run: speed is never asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_run_writes_the_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--no-torch", "--nets",
+         "TwoLayerNet,SimpleConvNet", "--threads", "2", "--min-time", "0.05", "--repeats", "1",
+         "--infer-images", "200", "-o", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "TwoLayerNet" in r.stdout and "SimpleConvNet: per-layer median ms" in r.stdout
+    report = json.loads(out.read_text())
+    (run,) = report["runs"]
+    assert run["threads"] == 2
+    for name in ("TwoLayerNet", "SimpleConvNet"):
+        for mode in ("train", "infer"):
+            assert run["networks"][name][mode]["dlscratch"]["images_per_s"] > 0
+    assert report["memory"]["peak_rss_mib"] > 0
+
+
+def test_unknown_recipe_is_refused():
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "--recipes", "slow"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--recipes: choose from ['accurate', 'fast']" in r.stderr
