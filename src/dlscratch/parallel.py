@@ -43,7 +43,6 @@ def set_num_threads(n: int) -> None:
         _state["blas_limit"] = None
     if n > 1:
         _state["blas_limit"] = _limit_blas_to_one_thread()
-        _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="dlscratch")
     _state["threads"] = n
 
 
@@ -59,8 +58,11 @@ def get_num_threads() -> int:
 
 def run_chunks(work, chunks) -> list:
     """[work(s) for s in chunks]; on the worker threads when there are several of both."""
-    if get_num_threads() == 1 or len(chunks) < 2:
+    threads = get_num_threads()
+    if threads == 1 or len(chunks) < 2:
         return [work(s) for s in chunks]
+    if _state["pool"] is None:
+        _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix="dlscratch")
     return list(_state["pool"].map(work, chunks))
 
 
@@ -78,6 +80,14 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a @ b
     with _state["blas"].limit(limits=threads):
         return a @ b
+
+
+def _forget_pool_in_child() -> None:
+    """After fork() the child has the pool object but not its threads: start a new one."""
+    _state["pool"] = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def _limit_blas_to_one_thread():

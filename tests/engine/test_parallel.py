@@ -190,3 +190,23 @@ def test_image_chunks_are_balanced_over_the_threads(n, per_image, sizes):
     assert chunks[0].start == 0 and chunks[-1].stop == n
     assert all(a.stop == b.start for a, b in zip(chunks, chunks[1:], strict=False))
     assert len(im2col_module.image_chunks(100, 57_600, chunk_bytes=1 << 21)) == 3  # 1 thread
+
+
+def _conv_in_child(queue):
+    rng = np.random.default_rng(0)
+    layer = Convolution.create(3, 4, 3, 1, 1, rng=rng)
+    queue.put(layer.forward(rng.standard_normal((16, 3, 8, 8)).astype(np.float32)).sum())
+
+
+def test_threads_work_in_a_forked_child(two_threads_small_chunks):
+    import multiprocessing
+
+    _conv_in_child(queue := multiprocessing.SimpleQueue())  # starts the pool in the parent
+    expected = queue.get()
+    context = multiprocessing.get_context("fork")
+    queue = context.SimpleQueue()
+    child = context.Process(target=_conv_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0, "the child hung or failed"
+    assert queue.get() == pytest.approx(expected, rel=1e-5)
