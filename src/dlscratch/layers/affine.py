@@ -45,7 +45,7 @@ class Affine(Layer):
                 f"per sample, got {x.shape}"
             )
         self.x = x.reshape(x.shape[0], D)
-        out = matmul(self.x, self.W)  # self.x @ self.W, on dlscratch's threads if several
+        out = matmul(self.x, self.W)  # self.x @ self.W (see dlscratch.parallel for threads)
         out += self.b
         return out
 

@@ -95,7 +95,7 @@ class Pooling(Layer):
 
     @staticmethod
     def _first_max_index(views, out, which):
-        """which[n, i, j, c] = k, the first view k holding the maximum (a small int array).
+        """Fill which[n, i, j, c] with k, the first view k holding the maximum of out.
 
         Branch-free: with ne_k = 1 where view k is not the maximum, the first maximum is
         ne_0 (1 + ne_1 (1 + ne_2 (...))) - e.g. 0 if view 0 holds it, 1 if only view 1 ...
