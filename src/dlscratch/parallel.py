@@ -10,22 +10,28 @@ With n > 1 threads a convolution shares its chunks of images among n workers, ea
 chunk's im2col copy and product on its own core, and max pooling splits its batch the same
 way. BLAS is held at one thread meanwhile (threadpoolctl): OpenBLAS's idle threads busy-wait
 for ~0.1 s after each call and would take the cores from the workers. Only a dense product
-big enough to split well (Affine, `matmul`) is lent n BLAS threads. Handing a piece of work to
+big enough to split well (Affine, `matmul`) is lent n BLAS threads, and only while the workers
+have had nothing to do for a second (a network without convolutions). Handing a piece of work to
 a thread costs ~0.1 ms here, so small pieces stay in the caller (benchmarks/NOTES.md).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-# Products with at least this many multiply-adds (~0.25 ms on one core) get n BLAS threads.
+# Products with at least this many multiply-adds (~0.25 ms on one core) get n BLAS threads,
+# unless the workers ran less than WORKERS_BUSY_S seconds ago.
 MIN_PARALLEL_MACS = 1 << 23
+WORKERS_BUSY_S = 1.0
 
 # threads: None until first asked; blas: threadpoolctl's handle on BLAS, blas_limit: its limit
-_state = {"threads": None, "pool": None, "blas": None, "blas_limit": None}
+_state = {"threads": None, "pool": None, "pool_used_at": -math.inf, "blas": None,
+          "blas_limit": None}
 
 
 def set_num_threads(n: int) -> None:
@@ -63,6 +69,7 @@ def run_chunks(work, chunks) -> list:
         return [work(s) for s in chunks]
     if _state["pool"] is None:
         _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix="dlscratch")
+    _state["pool_used_at"] = time.perf_counter()
     return list(_state["pool"].map(work, chunks))
 
 
@@ -74,9 +81,12 @@ def batch_parts(n: int) -> list[slice]:
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b; with several threads and a big product, on that many BLAS threads."""
+    """a @ b; with several threads and a big product, on that many BLAS threads - unless the
+    workers ran lately (a network with convolutions): after a product OpenBLAS's threads
+    busy-wait ~0.1 s, which would slow the workers' next chunks more than the product gains."""
     threads = get_num_threads()
-    if threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MIN_PARALLEL_MACS:
+    if (threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MIN_PARALLEL_MACS
+            or time.perf_counter() - _state["pool_used_at"] < WORKERS_BUSY_S):
         return a @ b
     with _state["blas"].limit(limits=threads):
         return a @ b

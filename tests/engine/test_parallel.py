@@ -154,9 +154,17 @@ def test_big_products_get_the_threads_as_blas_threads(two_threads_small_chunks, 
     np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
     assert seen == []  # 2.4M multiply-adds: below MIN_PARALLEL_MACS, stays on one thread
     monkeypatch.setattr(parallel, "MIN_PARALLEL_MACS", 1)
+    monkeypatch.setitem(parallel._state, "pool_used_at", -np.inf)  # workers idle so far
     np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
     assert seen == [(2, {1})]
     assert blas_threads() == {1}  # back to one thread after the product
+    # Once the workers have run (a convolution), products stay on one thread for a while.
+    parallel.run_chunks(lambda s: None, [slice(0, 1), slice(1, 2)])
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    assert seen == [(2, {1})]
+    monkeypatch.setattr(parallel, "WORKERS_BUSY_S", 0.0)
+    parallel.matmul(a, b)
+    assert seen == [(2, {1}), (2, {1})]
 
 
 def test_network_gradient_with_two_threads(two_threads_small_chunks, monkeypatch):
