@@ -5,11 +5,12 @@ of 1,000 images is 50 MB). By default glibc serves every block above 32 MB with 
 unmaps it when freed, so the next step faults the pages in and zeroes them again; with
 transparent huge pages that can mean compacting memory first. Measured on 2 cores: SimpleConvNet
 and DeepConvNet inference in chunks of 1,000 ran ~1.8-2x faster with this setting, training
-~1.1-1.25x (benchmarks/NOTES.md). The cost: the process keeps its peak memory instead of
-returning freed blocks to the system.
+~1.1-1.25x (`python -m benchmarks.threads_ab --keep-freed-memory`, benchmarks/NOTES.md).
+The cost: the process keeps its peak memory instead of returning freed blocks to the system.
 
     from dlscratch.allocator import keep_freed_memory
-    keep_freed_memory()       # the dlscratch command and the benchmarks call it at start-up
+    keep_freed_memory()       # the dlscratch command and benchmarks.recipes call it at start-up;
+                              # the speed table only with --keep-freed-memory (it helps PyTorch too)
 
 It changes a process-wide setting, so the library never calls it on import.
 """

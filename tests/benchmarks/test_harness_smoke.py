@@ -32,3 +32,15 @@ def test_unknown_recipe_is_refused():
     r = subprocess.run([sys.executable, "-m", "benchmarks", "--recipes", "slow"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--recipes: choose from ['accurate', 'fast']" in r.stderr
+
+
+def test_threads_ab_runs(tmp_path):
+    out = tmp_path / "ab.json"
+    r = subprocess.run(
+        [sys.executable, "-m", "benchmarks.threads_ab", "--nets", "TwoLayerNet", "--rounds", "1",
+         "--block", "0.05", "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(out.read_text())
+    assert report["handover_us"] > 0
+    for mode in ("blas1", "blas2", "ours2"):
+        assert report["networks"]["TwoLayerNet"][mode]["train"][0] > 0
