@@ -4,7 +4,9 @@
     python -m benchmarks.threads_ab --keep-freed-memory --min-parallel-macs 1e12
 
 Modes: blas1 = one thread everywhere; blas2 = dlscratch single-threaded, BLAS 2 threads;
-ours2 = dlscratch.parallel with 2 threads (BLAS held at one thread, see dlscratch.parallel).
+ours2 = dlscratch.parallel with 2 threads (BLAS held at one thread, see dlscratch.parallel),
+batches split among the threads where the network allows (dlscratch.nets.data_parallel);
+layers2 = the same without splitting batches (each convolution / pooling splits its chunks).
 Each round times every mode (alternating the order between rounds) for --block seconds of
 training steps (random data) and of 1000-image inference chunks, in one process; the table
 shows the median images/s and the range over rounds. It also times the hand-over of two empty
@@ -24,8 +26,11 @@ from threadpoolctl import threadpool_limits
 from benchmarks.workloads import WORKLOADS
 from dlscratch import parallel
 from dlscratch.allocator import keep_freed_memory
+from dlscratch.nets import data_parallel
 
-MODES = {"blas1": (1, 1), "blas2": (2, 1), "ours2": (1, 2)}  # (BLAS threads, dlscratch threads)
+# (BLAS threads, dlscratch threads, batches split among the threads)
+MODES = {"blas1": (1, 1, False), "blas2": (2, 1, False), "ours2": (1, 2, True),
+         "layers2": (1, 2, False)}
 
 
 def images_per_s(fn, images, seconds) -> float:
@@ -58,9 +63,11 @@ def measure(name, modes, rounds, block) -> dict:
     x_infer = rng.random((1000, *shape), dtype=np.float32)
     net, opt = w.build(), w.make_optimizer()
     rates = {m: {"train": [], "infer": []} for m in modes}
+    batch_split = data_parallel.batch_split
     for r in range(rounds):
         for mode in modes if r % 2 == 0 else modes[::-1]:
-            blas, ours = MODES[mode]
+            blas, ours, split = MODES[mode]
+            data_parallel.batch_split = batch_split if split else lambda *args: None
             with threadpool_limits(blas, user_api="blas"):
                 parallel.set_num_threads(ours)
                 rates[mode]["train"].append(images_per_s(
@@ -69,14 +76,15 @@ def measure(name, modes, rounds, block) -> dict:
                     lambda: net.predict(x_infer), len(x_infer), block))
                 parallel.set_num_threads(1)
             time.sleep(0.25)  # let BLAS's idle threads stop spinning before the next block
+    data_parallel.batch_split = batch_split
     return rates
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.threads_ab",
                                 description=__doc__.splitlines()[0])
-    p.add_argument("--nets", default="SimpleConvNet,DeepConvNet,MultiLayerNet")
-    p.add_argument("--modes", default="blas1,blas2,ours2")
+    p.add_argument("--nets", default="TwoLayerNet,MultiLayerNet,SimpleConvNet,DeepConvNet")
+    p.add_argument("--modes", default="blas1,blas2,ours2,layers2")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--block", type=float, default=0.8, help="seconds per timed block")
     p.add_argument("--keep-freed-memory", action="store_true")

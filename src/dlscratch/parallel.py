@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,6 +33,7 @@ WORKERS_BUSY_S = 1.0
 # threads: None until first asked; blas: threadpoolctl's handle on BLAS, blas_limit: its limit
 _state = {"threads": None, "pool": None, "pool_used_at": -math.inf, "blas": None,
           "blas_limit": None}
+_this_thread = threading.local()  # .is_worker: True in the pool's threads
 
 
 def set_num_threads(n: int) -> None:
@@ -62,20 +64,27 @@ def get_num_threads() -> int:
     return _state["threads"]
 
 
+def threads_here() -> int:
+    """The threads the caller may hand work to: get_num_threads(), but 1 inside a worker (a
+    worker that waited for the other workers could wait for itself)."""
+    return 1 if getattr(_this_thread, "is_worker", False) else get_num_threads()
+
+
 def run_chunks(work, chunks) -> list:
     """[work(s) for s in chunks]; on the worker threads when there are several of both."""
-    threads = get_num_threads()
+    threads = threads_here()
     if threads == 1 or len(chunks) < 2:
         return [work(s) for s in chunks]
     if _state["pool"] is None:
-        _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix="dlscratch")
+        _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix="dlscratch",
+                                            initializer=_mark_worker)
     _state["pool_used_at"] = time.perf_counter()
     return list(_state["pool"].map(work, chunks))
 
 
 def batch_parts(n: int) -> list[slice]:
     """range(n) in one slice per thread (nearly equal), for a whole-batch elementwise layer."""
-    parts = max(1, min(get_num_threads(), n))
+    parts = max(1, min(threads_here(), n))
     bounds = np.linspace(0, n, parts + 1).astype(int)
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -84,12 +93,16 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b; with several threads and a big product, on that many BLAS threads - unless the
     workers ran lately (a network with convolutions): after a product OpenBLAS's threads
     busy-wait ~0.1 s, which would slow the workers' next chunks more than the product gains."""
-    threads = get_num_threads()
+    threads = threads_here()
     if (threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MIN_PARALLEL_MACS
             or time.perf_counter() - _state["pool_used_at"] < WORKERS_BUSY_S):
         return a @ b
     with _state["blas"].limit(limits=threads):
         return a @ b
+
+
+def _mark_worker() -> None:
+    _this_thread.is_worker = True
 
 
 def _forget_pool_in_child() -> None:

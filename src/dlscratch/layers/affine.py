@@ -18,6 +18,7 @@ class Affine(Layer):
     """
 
     param_names = ("W", "b")
+    independent_in_training = independent_in_inference = True
 
     def __init__(self, W, b):
         super().__init__()
@@ -61,6 +62,8 @@ class Affine(Layer):
 
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C*H*W) in C order; backward restores the shape."""
+
+    independent_in_training = independent_in_inference = True
 
     def forward(self, x, train_flg=True):
         self.original_x_shape = x.shape

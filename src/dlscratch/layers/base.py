@@ -10,6 +10,8 @@ dgamma, ...). Backward never updates a parameter: that is the optimizer's job.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 
@@ -19,6 +21,12 @@ class Layer:
     # True if backward accepts need_dx=False: parameter gradients only, dL/dx skipped (None).
     # A network asks it of its first layer, whose dL/dx (w.r.t. the images) no one uses.
     can_skip_dx: bool = False
+    # True if, in training (inference) mode, each sample's output depends on that sample alone
+    # and forward updates no state in place (no batch statistics, no random draws): a batch may
+    # then be split into parts that run through replicas of the layer on separate threads
+    # (`dlscratch.nets.data_parallel`). A loss layer says True if its loss is a mean over samples.
+    independent_in_training: bool = False
+    independent_in_inference: bool = False
 
     def __init__(self) -> None:
         self.name = type(self).__name__
@@ -40,6 +48,11 @@ class Layer:
     @property
     def buffers(self) -> dict[str, np.ndarray]:
         return {n: getattr(self, n) for n in self.buffer_names}
+
+    def replica(self) -> Layer:
+        """A copy for another thread: it shares the parameter arrays but keeps its own cache
+        of forward values (and its own gradients, which backward assigns anew)."""
+        return copy.copy(self)
 
     def config(self) -> dict:
         """Constructor arguments other than arrays, JSON-ready (for saving the architecture)."""

@@ -22,6 +22,7 @@ class BatchNormalization(Layer):
 
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")
+    independent_in_inference = True  # training uses batch statistics
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-6):
         super().__init__()

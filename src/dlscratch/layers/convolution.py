@@ -36,6 +36,7 @@ class Convolution(Layer):
     """
 
     param_names = ("W", "b")
+    independent_in_training = independent_in_inference = True
 
     def __init__(self, W, b, stride=1, pad=0):
         super().__init__()

@@ -18,6 +18,8 @@ class Dropout(Layer):
     is drawn from the layer's own generator `rng` (seeded by `seed`), so runs are repeatable.
     """
 
+    independent_in_inference = True  # training draws random masks
+
     def __init__(self, dropout_ratio=0.5, inverted=False, seed=None):
         super().__init__()
         if not 0.0 <= float(dropout_ratio) < 1.0:

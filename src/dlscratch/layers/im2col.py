@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from dlscratch.parallel import get_num_threads
+from dlscratch.parallel import threads_here
 
 
 def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
@@ -65,7 +65,7 @@ def image_chunks(n, bytes_per_image, chunk_bytes=None):
     """
     chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     step = max(1, chunk_bytes // max(1, bytes_per_image))
-    threads = get_num_threads()
+    threads = threads_here()
     if threads > 1:
         count = -(-n // step)  # chunks of `step` images (rounded up) ...
         count = min(n, -(-count // threads) * threads)  # ... to a multiple of the threads

@@ -23,6 +23,8 @@ class Pooling(Layer):
     among dlscratch's threads (`dlscratch.parallel`), if there are several.
     """
 
+    independent_in_training = independent_in_inference = True
+
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
         super().__init__()
         for label, v, low in (("pool_h", pool_h, 1), ("pool_w", pool_w, 1),

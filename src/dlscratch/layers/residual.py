@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from dlscratch.layers.base import Layer
 from dlscratch.layers.stack import LayerStack
 
@@ -17,6 +19,19 @@ class Residual(Layer):
     def __init__(self, layers):
         super().__init__()
         self.stack = LayerStack(layers)
+
+    @property
+    def independent_in_training(self):
+        return all(layer.independent_in_training for layer in self.stack.layers)
+
+    @property
+    def independent_in_inference(self):
+        return all(layer.independent_in_inference for layer in self.stack.layers)
+
+    def replica(self):
+        twin = copy.copy(self)
+        twin.stack = self.stack.replica()
+        return twin
 
     @property
     def params(self):

@@ -16,6 +16,8 @@ class SoftmaxWithLoss(Layer):
     course's guarded formula for probabilities.
     """
 
+    independent_in_training = independent_in_inference = True
+
     def forward(self, x, t):
         if x.ndim != 2:
             raise ValueError(f"{self.name}: expected scores of shape (N, K), got {x.shape}")

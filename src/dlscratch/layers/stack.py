@@ -28,6 +28,7 @@ class LayerStack:
             layer.name = f"{type(layer).__name__}{type_count[type(layer).__name__]}"
         self.param_refs = self._refs("param_names")
         self.buffer_refs = self._refs("buffer_names")
+        self._largest_output = {}  # sample shape -> values in the largest layer output
 
     def _refs(self, kind: str) -> list[tuple[str, Layer, str]]:
         """(key, layer, attribute) for every parameter (or buffer) of the stack."""
@@ -41,6 +42,21 @@ class LayerStack:
                 count[attr] += 1
                 refs.append((f"{attr}{count[attr]}", layer, attr))
         return refs
+
+    def replica(self) -> LayerStack:
+        """The same stack of layer replicas (see `Layer.replica`), for another thread."""
+        return LayerStack([layer.replica() for layer in self.layers])
+
+    def largest_output(self, sample_shape: tuple[int, ...], dtype=np.float32) -> int:
+        """Values in the largest layer output for one sample of sample_shape (found by running
+        one sample of zeros through a replica in inference mode; remembered per shape)."""
+        if sample_shape not in self._largest_output:
+            out, largest = np.zeros((1, *sample_shape), dtype), 0
+            for layer in self.replica().layers:
+                out = layer.forward(out, train_flg=False)
+                largest = max(largest, out.size)
+            self._largest_output[sample_shape] = largest
+        return self._largest_output[sample_shape]
 
     def forward(self, x, train_flg=True):
         for layer in self.layers:

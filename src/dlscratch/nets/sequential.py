@@ -14,6 +14,7 @@ import numpy as np
 
 from dlscratch.gradient import numerical_gradient
 from dlscratch.layers import Layer, LayerStack, SoftmaxWithLoss
+from dlscratch.nets import data_parallel
 
 
 class Sequential:
@@ -52,12 +53,21 @@ class Sequential:
         return next(iter(params.values())).dtype if params else np.dtype(np.float32)
 
     def predict(self, x, train_flg=False, batch_size=None):
-        """Scores (N, K) before softmax. With `batch_size`, evaluated in chunks of that size."""
+        """Scores (N, K) before softmax. With `batch_size`, evaluated in chunks of that size.
+        In inference mode with several threads, each chunk is split among them
+        (`dlscratch.nets.data_parallel`)."""
         x = np.asarray(x, dtype=self.dtype)
         if batch_size is None or len(x) <= batch_size:
-            return self.stack.forward(x, train_flg)
-        return np.concatenate([self.stack.forward(x[i:i + batch_size], train_flg)
+            return self._forward(x, train_flg)
+        return np.concatenate([self._forward(x[i:i + batch_size], train_flg)
                                for i in range(0, len(x), batch_size)])
+
+    def _forward(self, x, train_flg):
+        # Training mode is never split here: a caller may run backward through self.stack next.
+        parts = None if train_flg else data_parallel.batch_split(self.stack, x, False)
+        if parts is None:
+            return self.stack.forward(x, train_flg)
+        return data_parallel.forward(self.stack, x, train_flg, parts)
 
     def loss(self, x, t, train_flg=False):
         """Mean loss over the batch, plus the weight-decay term."""
@@ -71,9 +81,22 @@ class Sequential:
         return 0.5 * self.weight_decay_lambda * squares
 
     def gradient(self, x, t) -> dict[str, np.ndarray]:
-        """Backprop: forward in training mode, then backward; the loss is kept in `last_loss`."""
-        self.last_loss = self.loss(x, t, train_flg=True)
-        self.stack.backward(self.last_layer.backward(1.0), need_dx=False)
+        """Backprop: forward in training mode, then backward; the loss is kept in `last_loss`.
+        With several threads the batch may be split among them (`dlscratch.nets.data_parallel`);
+        the layers' dW, db, ... are set either way."""
+        x, t = np.asarray(x, dtype=self.dtype), np.asarray(t)
+        if len(x) != len(t):
+            raise ValueError(f"gradient: {len(x)} samples but {len(t)} labels "
+                             f"(x {x.shape}, t {t.shape})")
+        parts = data_parallel.batch_split(self.stack, x, True, self.last_layer)
+        if parts is None:
+            self.last_loss = self.loss(x, t, train_flg=True)
+            self.stack.backward(self.last_layer.backward(1.0), need_dx=False)
+        else:
+            loss, grads = data_parallel.gradient(self.stack, self.last_layer, x, t, parts)
+            self.last_loss = loss + self._decay_loss()
+            for key, layer, attr in self.stack.param_refs:
+                setattr(layer, "d" + attr, grads[key])
         grads = self.stack.grads
         if self.weight_decay_lambda:
             lam = self.weight_decay_lambda
