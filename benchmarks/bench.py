@@ -196,7 +196,8 @@ def parse_args(argv):
                         "freed blocks; it speeds up PyTorch as much or more, see NOTES.md)")
     p.add_argument("--recipes", default="",
                    help="also train these time-to-accuracy recipes (fast,accurate; see "
-                        "benchmarks/recipes.py) on seeds 0 1 2 and print accuracy and wall time")
+                        "benchmarks/recipes.py) on seeds 0 1 2 and print accuracy and wall time "
+                        "(at the first --threads count)")
     p.add_argument("--output", "-o", default=str(DEFAULT_OUTPUT), help="JSON output path")
     args = p.parse_args(argv)
     quick = args.quick
@@ -295,7 +296,7 @@ def main(argv=None) -> int:
         from benchmarks.recipes import run_recipes
 
         print()
-        report["recipes"] = run_recipes(args.recipes, [0, 1, 2])
+        report["recipes"] = run_recipes(args.recipes, [0, 1, 2], threads=thread_counts[0])
 
     report["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.output)

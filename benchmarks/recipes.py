@@ -2,6 +2,7 @@
 
     python -m benchmarks.recipes --recipe fast --seeds 0 1 2  # test accuracy + wall time
     python -m benchmarks.recipes --recipe accurate --seeds 0 --validate  # on a validation split
+    python -m benchmarks.recipes --recipe fast --threads 1   # dlscratch threads (default: 2)
 
 Both recipes are fixed in advance and of fixed length. They were designed with --validate, which
 trains on 55,000 training images and measures 5,000 held-out training images; the test set is
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlscratch import parallel
 from dlscratch.allocator import keep_freed_memory
 from dlscratch.data import load_mnist, train_val_split
 from dlscratch.data.augment import augment_batch
@@ -78,6 +80,7 @@ def augmenter(settings):
 
 
 def run_recipe(name: str, seed: int, validate: bool, progress: bool = False) -> dict:
+    """Train recipe `name` with seed on the current dlscratch thread count; test accuracy."""
     recipe = RECIPES[name]
     (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
     if validate:
@@ -97,12 +100,15 @@ def run_recipe(name: str, seed: int, validate: bool, progress: bool = False) -> 
     wall = time.perf_counter() - start
     accuracy = net.accuracy(x_test, t_test, batch_size=500)
     return {"recipe": name, "seed": seed, "split": "validation" if validate else "test",
-            "accuracy": accuracy, "train_wall_s": round(wall, 1),
+            "threads": parallel.get_num_threads(), "accuracy": accuracy,
+            "train_wall_s": round(wall, 1),
             "images_per_s": round(trainer.max_iter * recipe["batch"] / wall, 1)}
 
 
-def run_recipes(names, seeds, validate=False, progress=False) -> list[dict]:
-    """Each recipe on each seed, a line per run and per recipe; the results as dicts."""
+def run_recipes(names, seeds, validate=False, progress=False, threads=2) -> list[dict]:
+    """Each recipe on each seed with `threads` dlscratch threads, a line per run and per
+    recipe; the results as dicts."""
+    parallel.set_num_threads(threads)
     results = []
     for name in names:
         recipe = RECIPES[name]
@@ -110,7 +116,8 @@ def run_recipes(names, seeds, validate=False, progress=False) -> list[dict]:
         for seed in seeds:
             r = run_recipe(name, seed, validate, progress)
             runs.append(r)
-            print(f"{name:<9} seed {seed}: {r['split']} accuracy {r['accuracy']:.4f}, "
+            print(f"{name:<9} seed {seed}, {threads} thread(s): {r['split']} accuracy "
+                  f"{r['accuracy']:.4f}, "
                   f"training {r['train_wall_s']:.1f} s ({r['images_per_s']:.0f} img/s)",
                   flush=True)
         mean_acc = float(np.mean([r["accuracy"] for r in runs]))
@@ -133,10 +140,11 @@ def main(argv=None) -> int:
                         help="hold out 5,000 training images instead of using the test set")
     parser.add_argument("--out", default="benchmarks/results/recipes.json")
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="dlscratch threads (default 2)")
     args = parser.parse_args(argv)
     keep_freed_memory()
     results = run_recipes(args.recipe or sorted(RECIPES), args.seeds, args.validate,
-                          args.progress)
+                          args.progress, args.threads)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(results, indent=1))

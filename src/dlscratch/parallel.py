@@ -1,4 +1,4 @@
-"""dlscratch's own threads: a layer's independent pieces of work, one per core.
+"""dlscratch's own threads: independent pieces of work, one per core.
 
     dlscratch.parallel.set_num_threads(2)   # or DLSCRATCH_NUM_THREADS=2, or `--threads 2`
     results = run_chunks(work, chunks)      # [work(s) for s in chunks], on 2 threads
@@ -6,10 +6,13 @@
 
 numpy's copies and BLAS's products release the GIL, so Python threads run them side by side.
 With one thread (the default) `run_chunks` is a plain loop in the caller, as in the book.
-With n > 1 threads a convolution shares its chunks of images among n workers, each doing its
-chunk's im2col copy and product on its own core, and max pooling splits its batch the same
-way. BLAS is held at one thread meanwhile (threadpoolctl): OpenBLAS's idle threads busy-wait
-for ~0.1 s after each call and would take the cores from the workers. Only a dense product
+With n > 1 threads a network splits a big batch into n parts, each run through the whole
+network on a worker (`dlscratch.nets.data_parallel`), when its layers allow it; otherwise a
+convolution shares its chunks of images among the n workers, each doing its chunk's im2col
+copy and product on its own core, and max pooling splits its batch the same way. A worker
+never hands work on (`threads_here` is 1 there): it runs its part's chunks itself. BLAS is
+held at one thread meanwhile (threadpoolctl): OpenBLAS's idle threads busy-wait for ~0.1 s
+after each call and would take the cores from the workers. Only a dense product
 big enough to split well (Affine, `matmul`) is lent n BLAS threads, and only while the workers
 have had nothing to do for a second (a network without convolutions). Handing a piece of work to
 a thread costs ~0.1 ms here, so small pieces stay in the caller (benchmarks/NOTES.md).

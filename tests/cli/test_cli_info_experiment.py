@@ -36,7 +36,7 @@ def test_threads_flag_sets_the_convolution_threads(cli):
     try:
         r = cli("info", "--threads", "2")
         assert r.code == 0
-        assert "dlscratch threads (convolutions, pooling): 2" in r.out.splitlines()
+        assert "dlscratch threads (batches, convolutions, pooling): 2" in r.out.splitlines()
         assert parallel.get_num_threads() == 2
     finally:
         parallel.set_num_threads(1)

@@ -22,7 +22,7 @@ def two_threads():
 @pytest.fixture
 def split_any_batch(two_threads, monkeypatch):
     """Two threads, and batches split however small their parts."""
-    monkeypatch.setattr(data_parallel, "MIN_PART_ELEMENTS", 0)
+    monkeypatch.setattr(data_parallel, "MIN_SPLIT_WORK", 0)
 
 
 def small_conv_net(dtype=np.float64, weight_decay_lambda=0.0):
@@ -86,37 +86,45 @@ def test_split_predict_equals_one_thread_also_with_batch_norm_and_dropout(split_
     net.gradient(rng.standard_normal((20, 12)).astype(np.float32), rng.integers(0, 3, 20))
     x = rng.standard_normal((11, 12)).astype(np.float32)
     seen = spy_on_splits(monkeypatch)
-    split = net.predict(x, batch_size=5)  # chunks of 5, 5, 1: each split, the 1 not
-    assert seen == [[slice(0, 2), slice(2, 5)]] * 2 + [None]
+    split = net.predict(x, batch_size=5)  # chunks of 5, 5, 1: all parts to the threads at once
+    assert seen == [[slice(0, 2), slice(2, 5), slice(5, 7), slice(7, 10), slice(10, 11)]]
     parallel.set_num_threads(1)
     np.testing.assert_allclose(split, net.predict(x), rtol=1e-6, atol=1e-6)
 
 
 def test_coupled_samples_are_not_split_in_training(split_any_batch):
     bn_dropout = MultiLayerNetExtend(12, [10], 3, use_batchnorm=True, use_dropout=True, seed=0)
-    x = np.zeros((8, 12), np.float32)
-    assert data_parallel.batch_split(bn_dropout.stack, x, True, bn_dropout.last_layer) is None
-    assert data_parallel.batch_split(bn_dropout.stack, x, False) is not None
+    x, whole = np.zeros((8, 12), np.float32), [slice(0, 8)]
+    assert data_parallel.batch_split(bn_dropout.stack, x, whole, True,
+                                     bn_dropout.last_layer) is None
+    assert data_parallel.batch_split(bn_dropout.stack, x, whole, False) is not None
 
     class Scale(Layer):  # a layer that does not say its samples are independent
         def forward(self, x, train_flg=True):
             return 2 * x
 
     custom = Sequential([Affine.create(12, 3), Scale()])
-    assert data_parallel.batch_split(custom.stack, x, False) is None
+    assert data_parallel.batch_split(custom.stack, x, whole, False) is None
 
 
-def test_small_parts_and_dense_nets_are_not_split(two_threads):
-    conv = SimpleConvNet(seed=0)  # conv1 output: 30 x 24 x 24 = 17,280 values per image
-    assert conv.stack.largest_output((1, 28, 28)) == 17_280
-    batch = np.zeros((100, 1, 28, 28), np.float32)
-    assert data_parallel.batch_split(conv.stack, batch, True, conv.last_layer) == [
-        slice(0, 50), slice(50, 100)]
-    assert data_parallel.batch_split(conv.stack, batch[:20], True, conv.last_layer) is None
-    dense = MultiLayerNetExtend(784, [100] * 5, 10)
-    assert data_parallel.batch_split(dense.stack, np.zeros((1000, 784), np.float32), False) is None
+def test_only_calls_with_enough_work_are_split(two_threads):
+    # work = samples x (input + every layer's output values per sample), x3 in training
+    conv = SimpleConvNet(seed=0)  # outputs 17,280 + 17,280 + 4,320 + 100 + 100 + 10 per image
+    assert conv.stack.values_per_sample((1, 28, 28)) == 39_090
+    batch, loss = np.zeros((100, 1, 28, 28), np.float32), conv.last_layer
+    assert data_parallel.batch_split(conv.stack, batch, [slice(0, 100)], True, loss) == [
+        slice(0, 50), slice(50, 100)]  # 100 x 39,874 x 3 = 12.0M
+    assert data_parallel.batch_split(conv.stack, batch[:16], [slice(0, 16)], True, loss) is None
+    dense = MultiLayerNetExtend(784, [100] * 5, 10)  # 1,010 output values per sample
+    train = np.zeros((128, 784), np.float32)  # 128 x 1,794 x 3 = 0.69M
+    assert data_parallel.batch_split(dense.stack, train, [slice(0, 128)], True,
+                                     dense.last_layer) is None
+    test = np.zeros((10_000, 784), np.float32)  # 17.9M, in chunks of 1000: 20 parts of 500
+    chunks = [slice(i, i + 1000) for i in range(0, 10_000, 1000)]
+    parts = data_parallel.batch_split(dense.stack, test, chunks, False)
+    assert parts == [slice(i, i + 500) for i in range(0, 10_000, 500)]
     parallel.set_num_threads(1)
-    assert data_parallel.batch_split(conv.stack, batch, True, conv.last_layer) is None
+    assert data_parallel.batch_split(conv.stack, batch, [slice(0, 100)], True, loss) is None
 
 
 def test_residual_replica_has_its_own_inner_layers():
@@ -145,7 +153,10 @@ def test_workers_do_not_hand_work_on(two_threads):
     assert parallel.threads_here() == 2
 
 
-def test_mismatched_labels_are_a_clear_error(split_any_batch):
+def test_mismatched_labels_and_bad_batch_size_are_clear_errors(split_any_batch):
     net = small_conv_net()
     with pytest.raises(ValueError, match=r"6 samples but 5 labels"):
         net.gradient(np.zeros((6, 1, 8, 8)), np.zeros(5, dtype=int))
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1"):
+            net.predict(np.zeros((6, 1, 8, 8)), batch_size=bad)

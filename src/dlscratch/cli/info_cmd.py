@@ -30,7 +30,7 @@ def run(args) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}")
     for line in blas_info():
         print(f"blas: {line}")
-    print(f"dlscratch threads (convolutions, pooling): {parallel.get_num_threads()}")
+    print(f"dlscratch threads (batches, convolutions, pooling): {parallel.get_num_threads()}")
     print(f"data: explicit --data-dir, else ${ENV_VAR}, else the user cache")
     for status in data_search_info(args.data_dir).values():
         print(status.describe())

@@ -32,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     for command_parser in sub.choices.values():
         command_parser.add_argument(
             "--threads", type=positive_int, default=None,
-            help="threads for convolutions and max pooling (default: $DLSCRATCH_NUM_THREADS "
-                 "or 1)")
+            help="dlscratch threads: big batches split among them, else the convolutions' and "
+                 "max pooling's chunks (default: $DLSCRATCH_NUM_THREADS or 1)")
     return parser
 
 

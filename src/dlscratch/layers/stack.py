@@ -28,7 +28,7 @@ class LayerStack:
             layer.name = f"{type(layer).__name__}{type_count[type(layer).__name__]}"
         self.param_refs = self._refs("param_names")
         self.buffer_refs = self._refs("buffer_names")
-        self._largest_output = {}  # sample shape -> values in the largest layer output
+        self._values_per_sample = {}  # sample shape -> values the layers output for one sample
 
     def _refs(self, kind: str) -> list[tuple[str, Layer, str]]:
         """(key, layer, attribute) for every parameter (or buffer) of the stack."""
@@ -47,16 +47,17 @@ class LayerStack:
         """The same stack of layer replicas (see `Layer.replica`), for another thread."""
         return LayerStack([layer.replica() for layer in self.layers])
 
-    def largest_output(self, sample_shape: tuple[int, ...], dtype=np.float32) -> int:
-        """Values in the largest layer output for one sample of sample_shape (found by running
-        one sample of zeros through a replica in inference mode; remembered per shape)."""
-        if sample_shape not in self._largest_output:
-            out, largest = np.zeros((1, *sample_shape), dtype), 0
+    def values_per_sample(self, sample_shape: tuple[int, ...], dtype=np.float32) -> int:
+        """Output values of all layers together for one sample of sample_shape: a measure of
+        the work per sample (found by running one sample of zeros through a replica in
+        inference mode; remembered per shape)."""
+        if sample_shape not in self._values_per_sample:
+            out, total = np.zeros((1, *sample_shape), dtype), 0
             for layer in self.replica().layers:
                 out = layer.forward(out, train_flg=False)
-                largest = max(largest, out.size)
-            self._largest_output[sample_shape] = largest
-        return self._largest_output[sample_shape]
+                total += out.size
+            self._values_per_sample[sample_shape] = total
+        return self._values_per_sample[sample_shape]
 
     def forward(self, x, train_flg=True):
         for layer in self.layers:

@@ -1,24 +1,28 @@
-"""Data parallelism: a batch cut into one part per dlscratch thread, each part through the
-whole network on its own thread.
+"""Data parallelism: a batch cut into parts, each part through the whole network on one of
+dlscratch's threads.
 
 With n > 1 threads (`dlscratch.parallel`) and layers that treat samples independently
 (`Layer.independent_in_training` / `independent_in_inference`), a batch of N samples is cut
-into n parts of N_p samples. Each thread runs its part through its own replica of the layers
-(`Layer.replica`: parameters shared, cached activations not): one hand-over per batch instead
-of one per layer, and every layer - ReLU, pooling, the loss - runs in parallel, not only the
-matrix products. The result is the serial one up to float rounding:
+into n parts of N_p samples (`predict` cuts each of its chunks into n parts, and hands all
+parts of all chunks to the threads at once). A thread runs a part through its own replica of
+the layers (`Layer.replica`: parameters shared, cached activations not): one hand-over per
+call instead of one per layer, and every layer - ReLU, pooling, the loss - runs in parallel,
+not only the matrix products. The result is the serial one up to float rounding:
 
     scores = the parts' scores, concatenated
     L = sum_p (N_p / N) L_p        (L_p: the mean loss over part p)
     dL/dW = sum_p dL_p/dW * N_p / N   - each part's backward starts from dL/dL_p = N_p / N
 
-Splitting pays only when each part's operations are long next to the cost of passing work and
-the GIL between threads (~0.1-0.3 ms per hand-over on a 2-core VM): a part's largest layer
-output must hold at least MIN_PART_ELEMENTS values. That is true of convolution nets at
-batch 100 (SimpleConvNet's conv1 output: 17,280 values per image); dense nets are not split,
-their big products get BLAS's threads instead (`dlscratch.parallel.matmul`). A network with
-batch normalisation or dropout is not split in training (batch statistics, random masks); its
-convolutions and pooling split their own chunks instead.
+Splitting pays only when the call has enough work to cover waking the threads and passing the
+GIL between them (~0.5-1 ms per call on a 2-core VM). The work is estimated as the values read
+and written: N x (input values + all layers' output values per sample), times 3 in training
+(backward costs about twice the forward); a call is split if that is >= MIN_SPLIT_WORK
+(measured on the course's networks, benchmarks/NOTES.md). SimpleConvNet training at batch 100:
+12.0M (split); TwoLayerNet / MultiLayerNet training at batch 100 / 128: 0.27M / 0.69M (not
+split: their big products get BLAS's threads instead, `dlscratch.parallel.matmul`); predicting
+10,000 images: 9-18M for the dense nets (split). A network with batch normalisation or dropout
+is not split in training (batch statistics, random masks); its convolutions and pooling split
+their own chunks instead.
 """
 
 from __future__ import annotations
@@ -28,14 +32,14 @@ import numpy as np
 from dlscratch.layers import Layer, LayerStack
 from dlscratch.parallel import batch_parts, run_chunks, threads_here
 
-# A batch is split only if each part's largest layer output has at least this many values.
-MIN_PART_ELEMENTS = 1 << 19
+# A call is split only if its estimated work (values read and written, see above) is this big.
+MIN_SPLIT_WORK = 1 << 21
 
 
-def batch_split(stack: LayerStack, x: np.ndarray, train_flg: bool,
+def batch_split(stack: LayerStack, x: np.ndarray, chunks: list[slice], train_flg: bool,
                 loss_layer: Layer | None = None) -> list[slice] | None:
-    """The parts of the batch x, one per thread, or None if it is not to be split: one thread,
-    a layer that couples the samples, or parts too small to pay for the threads."""
+    """The chunks of x (slices covering it) each cut into one part per thread, or None if x is
+    not to be split: one thread, a layer that couples the samples, or too little work."""
     threads = threads_here()
     if threads == 1 or len(x) < threads:
         return None
@@ -43,13 +47,15 @@ def batch_split(stack: LayerStack, x: np.ndarray, train_flg: bool,
     layers = stack.layers + ([loss_layer] if loss_layer is not None else [])
     if not all(getattr(layer, flag) for layer in layers):
         return None
-    if len(x) // threads * stack.largest_output(x.shape[1:], x.dtype) < MIN_PART_ELEMENTS:
+    values = x[0].size + stack.values_per_sample(x.shape[1:], x.dtype)
+    if len(x) * values * (3 if train_flg else 1) < MIN_SPLIT_WORK:
         return None
-    return batch_parts(len(x))
+    return [slice(chunk.start + part.start, chunk.start + part.stop)
+            for chunk in chunks for part in batch_parts(chunk.stop - chunk.start)]
 
 
 def forward(stack: LayerStack, x: np.ndarray, train_flg: bool, parts: list[slice]) -> np.ndarray:
-    """stack.forward(x, train_flg), each part of x on its own thread."""
+    """stack.forward(x, train_flg), the parts of x (in order, covering it) on the threads."""
     return np.concatenate(run_chunks(lambda s: stack.replica().forward(x[s], train_flg), parts))
 
 

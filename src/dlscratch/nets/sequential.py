@@ -54,20 +54,20 @@ class Sequential:
 
     def predict(self, x, train_flg=False, batch_size=None):
         """Scores (N, K) before softmax. With `batch_size`, evaluated in chunks of that size.
-        In inference mode with several threads, each chunk is split among them
-        (`dlscratch.nets.data_parallel`)."""
+        In inference mode with several threads, each chunk is cut into one part per thread
+        (`dlscratch.nets.data_parallel`); training mode is never split here, since a caller
+        may run backward through the layers next."""
         x = np.asarray(x, dtype=self.dtype)
-        if batch_size is None or len(x) <= batch_size:
-            return self._forward(x, train_flg)
-        return np.concatenate([self._forward(x[i:i + batch_size], train_flg)
-                               for i in range(0, len(x), batch_size)])
-
-    def _forward(self, x, train_flg):
-        # Training mode is never split here: a caller may run backward through self.stack next.
-        parts = None if train_flg else data_parallel.batch_split(self.stack, x, False)
-        if parts is None:
+        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        size = len(x) if batch_size is None else int(batch_size)
+        chunks = [slice(i, min(i + size, len(x))) for i in range(0, len(x), max(size, 1))]
+        parts = None if train_flg else data_parallel.batch_split(self.stack, x, chunks, False)
+        if parts is not None:
+            return data_parallel.forward(self.stack, x, train_flg, parts)
+        if len(chunks) <= 1:
             return self.stack.forward(x, train_flg)
-        return data_parallel.forward(self.stack, x, train_flg, parts)
+        return np.concatenate([self.stack.forward(x[s], train_flg) for s in chunks])
 
     def loss(self, x, t, train_flg=False):
         """Mean loss over the batch, plus the weight-decay term."""
@@ -88,7 +88,8 @@ class Sequential:
         if len(x) != len(t):
             raise ValueError(f"gradient: {len(x)} samples but {len(t)} labels "
                              f"(x {x.shape}, t {t.shape})")
-        parts = data_parallel.batch_split(self.stack, x, True, self.last_layer)
+        parts = data_parallel.batch_split(self.stack, x, [slice(0, len(x))], True,
+                                          self.last_layer)
         if parts is None:
             self.last_loss = self.loss(x, t, train_flg=True)
             self.stack.backward(self.last_layer.backward(1.0), need_dx=False)
