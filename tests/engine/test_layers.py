@@ -70,6 +70,12 @@ def test_relu_zeros_buffer_any_size_layout_and_nan(dtype):
         np.testing.assert_array_equal(out, np.maximum(x, 0))
     strided = rng.standard_normal((6, 8)).astype(dtype)[::2, ::3]
     np.testing.assert_array_equal(layer.forward(strided), np.maximum(strided, 0))
+    # a channels-last conv output seen as (N, C, H, W) keeps its layout (the next layer reads
+    # it channels-last without a copy)
+    nchw_view = rng.standard_normal((2, 5, 4, 3)).astype(dtype).transpose(0, 3, 1, 2)
+    out = layer.forward(nchw_view)
+    assert out.strides == nchw_view.strides
+    np.testing.assert_array_equal(out, np.maximum(nchw_view, 0))
     x = np.array([np.nan, -1.0, 2.0], dtype)
     np.testing.assert_array_equal(layer.forward(x), [np.nan, 0.0, 2.0])
     zeros = zeros_like(x)

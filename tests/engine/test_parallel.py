@@ -80,20 +80,40 @@ def test_threaded_convolution_gradient_check(two_threads_small_chunks):
 
 def test_run_chunks_keeps_the_order_and_uses_the_workers(two_threads_small_chunks):
     import threading
+    import time
 
     names = []
 
     def work(s):
         names.append(threading.current_thread().name)
+        time.sleep(0.005)  # releases the GIL, as numpy does: both threads get chunks
         return s.start
 
     chunks = [slice(i, i + 1) for i in range(20)]
     assert parallel.run_chunks(work, chunks) == list(range(20))
-    assert all(name.startswith("dlscratch") for name in names)
+    caller = threading.current_thread().name
+    assert caller in names and any(name.startswith("dlscratch") for name in names)
+    assert set(names) <= {caller} | {n for n in names if n.startswith("dlscratch")}
     parallel.set_num_threads(1)
     names.clear()
     assert parallel.run_chunks(work, chunks) == list(range(20))
     assert set(names) == {threading.current_thread().name}
+
+
+def test_run_chunks_raises_an_error_of_any_thread_and_goes_on(two_threads_small_chunks):
+    import time
+
+    def work(s):
+        time.sleep(0.002)
+        if s.start == 7:
+            raise ValueError("chunk 7 failed")
+        return s.start
+
+    chunks = [slice(i, i + 1) for i in range(12)]
+    with pytest.raises(ValueError, match="chunk 7 failed"):
+        parallel.run_chunks(work, chunks)
+    assert parallel.threads_here() == 2  # the caller is no worker afterwards
+    assert parallel.run_chunks(lambda s: s.start, chunks) == list(range(12))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2", None])

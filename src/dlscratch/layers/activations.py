@@ -27,14 +27,18 @@ _zeros = {}  # dtype -> a read-only array of zeros, grown as needed
 
 
 def zeros_like(x: np.ndarray) -> np.ndarray:
-    """A read-only array of zeros of x's shape and dtype: a view of one shared buffer.
+    """A read-only array of zeros of x's shape, dtype and memory order (a channels-last conv
+    output viewed as (N, C, H, W) gets zeros laid out the same way, so that max(x, zeros)
+    walks both in memory order and keeps x's layout): a view of one shared buffer.
     (np.zeros maps untouched pages to the kernel's zero page: no memory is used by it.)"""
     zeros = _zeros.get(x.dtype)
     if zeros is None or zeros.size < x.size:
         zeros = np.zeros(max(x.size, 1 << 16), x.dtype)
         zeros.flags.writeable = False
         _zeros[x.dtype] = zeros
-    return zeros[:x.size].reshape(x.shape)
+    memory_order = np.argsort([-abs(s) for s in x.strides], kind="stable")  # outer to inner
+    laid_out = zeros[:x.size].reshape([x.shape[axis] for axis in memory_order])
+    return laid_out.transpose(np.argsort(memory_order))
 
 
 class Sigmoid(Layer):
