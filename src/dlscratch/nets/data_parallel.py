@@ -27,6 +27,8 @@ their own chunks instead.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from dlscratch.layers import Layer, LayerStack
@@ -56,7 +58,15 @@ def batch_split(stack: LayerStack, x: np.ndarray, chunks: list[slice], train_flg
 
 def forward(stack: LayerStack, x: np.ndarray, train_flg: bool, parts: list[slice]) -> np.ndarray:
     """stack.forward(x, train_flg), the parts of x (in order, covering it) on the threads."""
-    return np.concatenate(run_chunks(lambda s: stack.replica().forward(x[s], train_flg), parts))
+    replicas = {}  # thread id -> that thread's replica of the layers, for all its parts
+
+    def part_forward(s):
+        layers = replicas.get(threading.get_ident())
+        if layers is None:
+            layers = replicas[threading.get_ident()] = stack.replica()
+        return layers.forward(x[s], train_flg)
+
+    return np.concatenate(run_chunks(part_forward, parts))
 
 
 def gradient(stack: LayerStack, loss_layer: Layer, x: np.ndarray, t: np.ndarray,
