@@ -36,7 +36,9 @@ def zeros_like(x: np.ndarray) -> np.ndarray:
         zeros = np.zeros(max(x.size, 1 << 16), x.dtype)
         zeros.flags.writeable = False
         _zeros[x.dtype] = zeros
-    memory_order = np.argsort([-abs(s) for s in x.strides], kind="stable")  # outer to inner
+    if x.flags.c_contiguous:
+        return zeros[:x.size].reshape(x.shape)
+    memory_order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))  # outer first
     laid_out = zeros[:x.size].reshape([x.shape[axis] for axis in memory_order])
     return laid_out.transpose(np.argsort(memory_order))
 
