@@ -157,6 +157,8 @@ def test_mismatched_labels_and_bad_batch_size_are_clear_errors(split_any_batch):
     net = small_conv_net()
     with pytest.raises(ValueError, match=r"6 samples but 5 labels"):
         net.gradient(np.zeros((6, 1, 8, 8)), np.zeros(5, dtype=int))
+    with pytest.raises(ValueError, match=r"got \(6, 2, 8, 8\)"):  # the caller's shape, not (1, ...)
+        net.predict(np.zeros((6, 2, 8, 8)))
     for bad in (0, -3, 2.5):
         with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1"):
             net.predict(np.zeros((6, 1, 8, 8)), batch_size=bad)

@@ -35,7 +35,7 @@ from dlscratch.layers import Layer, LayerStack
 from dlscratch.parallel import batch_parts, run_chunks, threads_here
 
 # A call is split only if its estimated work (values read and written, see above) is this big.
-MIN_SPLIT_WORK = 1 << 21
+MIN_SPLIT_WORK = 1 << 22
 
 
 def batch_split(stack: LayerStack, x: np.ndarray, chunks: list[slice], train_flg: bool,
@@ -49,7 +49,10 @@ def batch_split(stack: LayerStack, x: np.ndarray, chunks: list[slice], train_flg
     layers = stack.layers + ([loss_layer] if loss_layer is not None else [])
     if not all(getattr(layer, flag) for layer in layers):
         return None
-    values = x[0].size + stack.values_per_sample(x.shape[1:], x.dtype)
+    try:
+        values = x[0].size + stack.values_per_sample(x.shape[1:], x.dtype)
+    except ValueError:  # x does not fit the network: the serial path says so, with x's shape
+        return None
     if len(x) * values * (3 if train_flg else 1) < MIN_SPLIT_WORK:
         return None
     return [slice(chunk.start + part.start, chunk.start + part.stop)
