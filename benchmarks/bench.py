@@ -197,7 +197,7 @@ def parse_args(argv):
     p.add_argument("--recipes", default="",
                    help="also train these time-to-accuracy recipes (fast,accurate; see "
                         "benchmarks/recipes.py) on seeds 0 1 2 and print accuracy and wall time "
-                        "(at the first --threads count)")
+                        "(each on its own thread count)")
     p.add_argument("--output", "-o", default=str(DEFAULT_OUTPUT), help="JSON output path")
     args = p.parse_args(argv)
     quick = args.quick
@@ -296,7 +296,7 @@ def main(argv=None) -> int:
         from benchmarks.recipes import run_recipes
 
         print()
-        report["recipes"] = run_recipes(args.recipes, [0, 1, 2], threads=thread_counts[0])
+        report["recipes"] = run_recipes(args.recipes, [0, 1, 2])
 
     report["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.output)

@@ -44,3 +44,25 @@ def test_threads_ab_runs(tmp_path):
     assert report["handover_us"] > 0
     for mode in ("blas1", "blas2", "ours2"):
         assert report["networks"]["TwoLayerNet"][mode]["train"][0] > 0
+
+
+def test_each_recipe_trains_on_its_own_thread_count(monkeypatch):
+    # The thread count is part of a recipe (it changes the float32 trajectory); --threads
+    # overrides it, and the caller's count is restored afterwards.
+    from benchmarks import recipes
+    from dlscratch import parallel
+
+    seen = []
+
+    def fake_run(name, seed, validate, progress=False):
+        seen.append((name, parallel.get_num_threads()))
+        return {"split": "test", "threads": parallel.get_num_threads(), "accuracy": 0.5,
+                "train_wall_s": 1.0, "images_per_s": 1.0}
+
+    monkeypatch.setattr(recipes, "run_recipe", fake_run)
+    parallel.set_num_threads(1)
+    results = recipes.run_recipes(["fast", "accurate"], [0])
+    assert seen == [("fast", 2), ("accurate", 1)]
+    assert [r["met"] for r in results] == [False, False]  # accuracy 0.5 misses both targets
+    recipes.run_recipes(["fast"], [0], threads=1)
+    assert seen[-1] == ("fast", 1) and parallel.get_num_threads() == 1
