@@ -118,14 +118,16 @@ def run_recipes(names, seeds, validate=False, progress=False, threads=None) -> l
         threads_before = parallel.get_num_threads()
         parallel.set_num_threads(threads or recipe["threads"])
         runs = []
-        for seed in seeds:
-            r = run_recipe(name, seed, validate, progress)
-            runs.append(r)
-            print(f"{name:<9} seed {seed}, {r['threads']} thread(s): {r['split']} accuracy "
-                  f"{r['accuracy']:.4f}, "
-                  f"training {r['train_wall_s']:.1f} s ({r['images_per_s']:.0f} img/s)",
-                  flush=True)
-        parallel.set_num_threads(threads_before)
+        try:
+            for seed in seeds:
+                r = run_recipe(name, seed, validate, progress)
+                runs.append(r)
+                print(f"{name:<9} seed {seed}, {r['threads']} thread(s): {r['split']} accuracy "
+                      f"{r['accuracy']:.4f}, "
+                      f"training {r['train_wall_s']:.1f} s ({r['images_per_s']:.0f} img/s)",
+                      flush=True)
+        finally:
+            parallel.set_num_threads(threads_before)
         mean_acc = float(np.mean([r["accuracy"] for r in runs]))
         max_wall = max(r["train_wall_s"] for r in runs)
         ok = mean_acc >= recipe["target"] and max_wall <= recipe["budget_s"]
