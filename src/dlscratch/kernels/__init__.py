@@ -1,0 +1,3 @@
+from dlscratch.kernels.data_parallel import DataParallel
+
+__all__ = ["DataParallel"]
