@@ -1,6 +1,12 @@
 """dlscratch: deep learning from scratch in NumPy - every layer readable, every gradient checked.
 
-    from dlscratch import TwoLayerNet, Adam, load_mnist
+    from dlscratch import TwoLayerNet, Adam
+    from dlscratch.data import load_mnist
+
+The course wing (functions, gradient, graph, layers, init, optim, nets, train) reads like the
+book; the kernel wing (`dlscratch.kernels`) makes its heavy steps fast. Threads:
+`set_num_threads(n)` or `with threads(n):` (default: the usable cores); big batches are split
+among them by `DataParallel(net)`, which the Trainer uses.
 """
 
 __version__ = "0.1.0"
@@ -21,7 +27,10 @@ from dlscratch.gradient import (  # noqa: E402
     numerical_diff,
     numerical_gradient,
 )
-from dlscratch.io.serialize import ModelFileError, load, save  # noqa: E402
+from dlscratch.errors import ModelFileError  # noqa: E402
+from dlscratch.io.serialize import load, save  # noqa: E402
+from dlscratch.kernels import get_num_threads, set_num_threads, threads  # noqa: E402
+from dlscratch.kernels.data_parallel import DataParallel  # noqa: E402
 from dlscratch.layers import (  # noqa: E402
     Affine,
     BatchNormalization,
@@ -45,7 +54,8 @@ from dlscratch.nets import (  # noqa: E402
 from dlscratch.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop  # noqa: E402
 
 __all__ = [
-    "SGD", "AdaGrad", "Adam", "Affine", "BatchNormalization", "Convolution", "DeepConvNet",
+    "SGD", "AdaGrad", "Adam", "Affine", "BatchNormalization", "Convolution", "DataParallel",
+    "DeepConvNet", "get_num_threads", "set_num_threads", "threads",
     "Dropout", "Flatten", "ModelFileError", "Momentum", "MultiLayerNet", "MultiLayerNetExtend",
     "Nesterov", "Pooling", "RMSprop", "Relu", "Residual", "Sequential", "Sigmoid",
     "SimpleConvNet", "SoftmaxWithLoss", "TwoLayerNet", "cross_entropy_error", "gradient_check",

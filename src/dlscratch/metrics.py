@@ -23,3 +23,14 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
     totals = matrix.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(matrix) / totals, np.nan)
+
+
+def accuracy(scores: np.ndarray, t: np.ndarray) -> float:
+    """Fraction of rows of scores (N, K) whose largest entry is at the label t (indices (N,)
+    or one-hot (N, K)); NaN for no samples."""
+    t = np.asarray(t)
+    if t.ndim != 1:
+        t = t.argmax(axis=1)
+    if len(scores) == 0:
+        return float("nan")
+    return float(np.mean(np.argmax(scores, axis=1) == t))

@@ -6,15 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlscratch.layers import Convolution, Pooling
-from dlscratch.layers.im2col import (
-    col2im,
-    col2im_nhwc,
-    conv_output_size,
-    im2col,
-    im2col_nhwc,
-    pad_nhwc,
-)
+from dlscratch.kernels import col2im, im2col
+from dlscratch.kernels.layout import col2im_nhwc, im2col_nhwc, pad_nhwc
+from dlscratch.layers import Convolution, Pooling, conv_output_size
 
 from ._helpers import distinct_values, layer_gradient_errors
 

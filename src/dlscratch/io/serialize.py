@@ -16,41 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.io.atomic import atomic_write
-from dlscratch.layers import LAYER_TYPES
-from dlscratch.layers.base import Layer
+from dlscratch.errors import ModelFileError
+from dlscratch.layers import LAYER_TYPES, build_layer, layer_spec
+from dlscratch.nets import COURSE_NETS, Sequential
 
 FORMAT = "dlscratch-model"
 VERSION = 1
 ARCH_KEY = "__architecture__"
 
-
-class ModelFileError(ValueError):
-    """A model file that cannot be read, or does not match the network it should fill."""
-
-
-def layer_spec(layer: Layer) -> dict:
-    """JSON-ready description of one layer: type, constructor config, array shapes."""
-    return {"type": type(layer).__name__, "config": layer.config(),
-            "params": {k: list(v.shape) for k, v in _own(layer, "param_names").items()},
-            "buffers": {k: list(v.shape) for k, v in _own(layer, "buffer_names").items()}}
-
-
-def _own(layer: Layer, kind: str) -> dict[str, np.ndarray]:
-    return {n: getattr(layer, n) for n in getattr(layer, kind)}
-
-
-def build_layer(spec: dict, dtype) -> Layer:
-    """A layer from `layer_spec` output, its arrays zero-filled (the caller loads the values)."""
-    try:
-        cls = LAYER_TYPES[spec["type"]]
-    except KeyError:
-        raise ModelFileError(
-            f"unknown layer type {spec.get('type')!r} in the architecture") from None
-    arrays = {k: np.zeros(shape, dtype) for part in ("params", "buffers")
-              for k, shape in spec.get(part, {}).items()}
-    if spec["type"] == "Residual":
-        arrays["__dtype__"] = dtype
-    return cls.from_config(spec["config"], arrays)
+__all__ = ["ModelFileError", "architecture", "build_network", "layer_spec", "load",
+           "load_state", "read_model_file", "save", "state_arrays"]
 
 
 def architecture(net) -> dict:
@@ -108,14 +83,11 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
 
 def build_network(arch: dict):
     """A network with the architecture `arch`, parameters not yet loaded."""
-    from dlscratch.layers import LAYER_TYPES as _types
-    from dlscratch.nets import COURSE_NETS, Sequential
-
     if arch.get("config") is not None and arch.get("model") in COURSE_NETS:
         return COURSE_NETS[arch["model"]](**arch["config"])
     dtype = np.dtype(arch.get("dtype", "float32"))
     layers = [build_layer(spec, dtype) for spec in arch["layers"]]
-    loss = _types[arch.get("loss", "SoftmaxWithLoss")]()
+    loss = LAYER_TYPES[arch.get("loss", "SoftmaxWithLoss")]()
     return Sequential(layers, loss=loss, weight_decay_lambda=arch.get("weight_decay_lambda", 0.0))
 
 

@@ -1,26 +1,177 @@
-"""PLACEHOLDER being rewritten: DataParallel(net) wraps a network for the Trainer."""
+"""Data parallelism: a batch cut into parts, each part through the whole network on one of
+dlscratch's threads.
+
+    model = dlscratch.DataParallel(net)   # what the Trainer, evaluate and predict use
+    grads = model.gradient(x, t)          # the same keys and arrays as net.gradient
+    optimizer.update(model.params, grads)
+
+A part runs through its own replica of the layers (parameters shared, cached activations
+not): one hand-over per call, and every layer runs in parallel. With parts of N_p samples:
+
+    scores = the parts' scores, concatenated
+    L = sum_p (N_p / N) L_p         (L_p: the mean loss over part p)
+    dL/dW = sum_p dL_p/dW * N_p / N - each part's backward starts from dL/dL_p = N_p / N
+
+The parts' number and bounds depend only on the batch's shape, and the sums run in part
+order, so the result is the same bit for bit with 1, 2 or 3 threads (it may differ from the
+bare network's last bits: a product over fewer rows rounds differently).
+Only layers whose samples do not interact are split (`SPLIT_IN_TRAINING`; batch norm and
+dropout only in inference), and only calls with enough work (`MIN_SPLIT_WORK`, values read
+and written, benchmarks/NOTES.md); other calls run the bare network, whose convolutions and
+pooling still share their chunks among the threads. Either way the first layer skips dL/dx
+(no one reads the gradient of the images).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from dlscratch.kernels.hints import input_grad_unused
+from dlscratch.kernels.threads import run_chunks
+from dlscratch.layers import (
+    Affine,
+    BatchNormalization,
+    Convolution,
+    Dropout,
+    Flatten,
+    LayerStack,
+    Pooling,
+    Relu,
+    Residual,
+    Sigmoid,
+    SoftmaxWithLoss,
+)
+from dlscratch.metrics import accuracy
+
+# Layers whose output for a sample depends on that sample alone, with no state updated in place
+SPLIT_IN_TRAINING = (Affine, Flatten, Relu, Sigmoid, Convolution, Pooling, SoftmaxWithLoss)
+SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization, Dropout)
+SKIPS_INPUT_GRAD = (Affine, Convolution)  # first layers that can skip dL/dx
+MIN_SPLIT_WORK = 1 << 22  # values read and written by a call (x 3 in training) to split it
+PART_WORK = 1 << 23  # about this much work per part, 2 to 8 parts per chunk (an even count)
 
 
 class DataParallel:
+    """A network whose big batches are split among the threads (see the module docstring)."""
+
     def __init__(self, net):
         self.net = net
+        self.last_loss = None
+        self.last_parts = 0  # parts the last gradient call ran (1: the batch whole)
+        self._values_per_sample = {}  # sample shape -> output values of all layers
 
     @property
-    def params(self):
+    def params(self) -> dict[str, np.ndarray]:
         return self.net.params
 
-    @property
-    def last_loss(self):
-        return self.net.last_loss
+    def gradient(self, x, t) -> dict[str, np.ndarray]:
+        """net.gradient(x, t): the grads by key; the layers' dW, db, ... are set too."""
+        net = self.net
+        x, t = np.asarray(x, dtype=net.dtype), np.asarray(t)
+        parts = self.parts(x, [slice(0, len(x))], True) if len(x) == len(t) else None
+        self.last_parts = 1 if parts is None else len(parts)
+        if parts is None:
+            with input_grad_unused(_first_skipping(net.stack)):
+                grads = net.gradient(x, t)
+            self.last_loss = net.last_loss
+            return grads
+        results = run_chunks(lambda s: self._part_gradient(x, t, s), parts)
+        loss, total = results[0][0], {k: g.copy() for k, g in results[0][1].items()}
+        for part_loss, grads in results[1:]:
+            loss += part_loss
+            for key, g in grads.items():
+                total[key] += g
+        for key, layer, attr in net.stack.param_refs:
+            setattr(layer, "d" + attr, total[key])
+        net.last_loss = self.last_loss = loss + net.decay_loss()
+        return net.collect_grads()
 
-    def gradient(self, x, t):
-        return self.net.gradient(x, t)
+    def _part_gradient(self, x, t, s):
+        stack, loss_layer = replica(self.net.stack), copy.copy(self.net.last_layer)
+        weight = (s.stop - s.start) / len(x)
+        loss = loss_layer.forward(stack.forward(x[s], True), t[s])
+        with input_grad_unused(_first_skipping(stack)):
+            stack.backward(loss_layer.backward(weight))
+        return loss * weight, stack.grads
 
-    def loss(self, x, t, train_flg=False):
-        return self.net.loss(x, t, train_flg)
+    def predict(self, x, train_flg=False, batch_size=None) -> np.ndarray:
+        """net.predict(x, train_flg, batch_size), the parts of every chunk on the threads."""
+        x = np.asarray(x, dtype=self.net.dtype)
+        size = len(x) if batch_size is None else batch_size
+        chunks = [slice(i, min(i + size, len(x))) for i in range(0, len(x), max(int(size), 1))]
+        parts = None if train_flg or batch_size is not None and (
+            int(batch_size) != batch_size or batch_size < 1) else self.parts(x, chunks, False)
+        if parts is None:
+            return self.net.predict(x, train_flg, batch_size)
+        return np.concatenate(run_chunks(
+            lambda s: replica(self.net.stack).forward(x[s], False), parts))
 
-    def predict(self, x, train_flg=False, batch_size=None):
-        return self.net.predict(x, train_flg, batch_size)
+    def loss(self, x, t, train_flg=False) -> float:
+        """net.loss(x, t, train_flg), the inference forward split among the threads."""
+        if train_flg:
+            return self.net.loss(x, t, True)
+        return self.net.last_layer.forward(self.predict(x), t) + self.net.decay_loss()
 
-    def accuracy(self, x, t, batch_size=1000):
-        return self.net.accuracy(x, t, batch_size)
+    def accuracy(self, x, t, batch_size=1000) -> float:
+        """net.accuracy(x, t, batch_size)."""
+        return accuracy(self.predict(x, batch_size=batch_size), t)
+
+    def parts(self, x, chunks, train_flg) -> list[slice] | None:
+        """The chunks of x cut into parts, or None if this call is not to be split."""
+        allowed = SPLIT_IN_TRAINING if train_flg else SPLIT_IN_INFERENCE
+        layers = [*self.net.stack.layers, self.net.last_layer]
+        if len(x) < 2 or not all(_splittable(layer, allowed) for layer in layers):
+            return None
+        try:
+            per_sample = (x[0].size + self._values(x.shape[1:])) * (3 if train_flg else 1)
+        except ValueError:  # x does not fit the network: the bare network says so
+            return None
+        if len(x) * per_sample < MIN_SPLIT_WORK:
+            return None
+        found = []
+        for chunk in chunks:
+            n = chunk.stop - chunk.start
+            count = min(n, max(2, min(8, n * per_sample // PART_WORK) // 2 * 2))
+            bounds = [chunk.start + n * i // count for i in range(count + 1)]
+            found += [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        return found
+
+    def _values(self, sample_shape) -> int:
+        """Output values of all layers together for one sample (run once per sample shape)."""
+        if sample_shape not in self._values_per_sample:
+            out, total = np.zeros((1, *sample_shape), self.net.dtype), 0
+            for layer in replica(self.net.stack).layers:
+                out = layer.forward(out, train_flg=False)
+                total += out.size
+            self._values_per_sample[sample_shape] = total
+        return self._values_per_sample[sample_shape]
+
+    def __getattr__(self, name):  # everything else is the network's (layers, config, ...)
+        if name == "net":
+            raise AttributeError(name)
+        return getattr(self.net, name)
+
+
+def replica(stack: LayerStack) -> LayerStack:
+    """The stack's layers copied for another thread: parameter arrays shared, caches not."""
+    layers = []
+    for layer in stack.layers:
+        twin = copy.copy(layer)
+        if isinstance(layer, Residual):
+            twin.stack = replica(layer.stack)
+        layers.append(twin)
+    return LayerStack(layers)
+
+
+def _splittable(layer, allowed) -> bool:
+    if isinstance(layer, Residual):
+        return all(_splittable(inner, allowed) for inner in layer.stack.layers)
+    return type(layer) in allowed
+
+
+def _first_skipping(stack: LayerStack):
+    """The first layer if it can skip dL/dx (its dx would be the gradient of the images)."""
+    first = stack.layers[0] if stack.layers else None
+    return first if type(first) in SKIPS_INPUT_GRAD else None

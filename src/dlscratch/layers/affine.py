@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch import kernels
 from dlscratch.init import init_weight
 from dlscratch.layers.base import Layer, as_float_array
-from dlscratch.parallel import matmul
+from dlscratch.layers.registry import register
 
 
+@register
 class Affine(Layer):
     """y = x W + b.
 
@@ -18,7 +20,6 @@ class Affine(Layer):
     """
 
     param_names = ("W", "b")
-    independent_in_training = independent_in_inference = True
 
     def __init__(self, W, b):
         super().__init__()
@@ -38,32 +39,27 @@ class Affine(Layer):
         return cls(W, np.zeros(output_size, dtype=dtype))
 
     def forward(self, x, train_flg=True):
-        self.original_x_shape = x.shape
         D = self.W.shape[0]
         if x.ndim < 2 or x[0].size != D:
             raise ValueError(
                 f"{self.name}: expected input of shape (N, {D}) or (N, ...) with {D} features "
                 f"per sample, got {x.shape}"
             )
+        self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], D)
-        out = matmul(self.x, self.W)  # self.x @ self.W (see dlscratch.parallel for threads)
-        out += self.b
-        return out
+        return np.dot(self.x, self.W) + self.b
 
-    can_skip_dx = True  # backward(dout, need_dx=False) computes only dW and db
-
-    def backward(self, dout, need_dx=True):
-        self.dW = matmul(self.x.T, dout)
-        self.db = dout.sum(axis=0)
-        if not need_dx:
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        if not kernels.input_grad_wanted(self):  # a speed hint: no one reads this dx
             return None
-        return matmul(dout, self.W.T).reshape(self.original_x_shape)
+        return np.dot(dout, self.W.T).reshape(self.original_x_shape)
 
 
+@register
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C*H*W) in C order; backward restores the shape."""
-
-    independent_in_training = independent_in_inference = True
 
     def forward(self, x, train_flg=True):
         self.original_x_shape = x.shape

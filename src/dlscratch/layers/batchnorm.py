@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.layers.base import Layer, as_float_array, column_sum
+from dlscratch import kernels
+from dlscratch.layers.base import Layer, as_float_array
+from dlscratch.layers.registry import register
 
 
+@register
 class BatchNormalization(Layer):
-    """y = gamma * (x - mu) / sqrt(var + eps) + beta, mu and var over the mini-batch.
+    """y = gamma * xn + beta,  xn = (x - mu) / sqrt(var + eps),  mu, var over the mini-batch.
 
     Layouts: (N, D) with gamma (D,); on conv maps (N, C, H, W) gamma with C entries normalises
     per channel over N*H*W values (the modern convention, as in PyTorch), and gamma with C*H*W
     entries normalises per activation over N values (what the book's code does).
     At test time the running averages are used: running = momentum * running + (1 - momentum)
     * batch value (the biased batch variance, as in the book).
-    Backward: with xn = (x - mu)/std and g = gamma * dL/dy,
-        dL/dx = (g - mean(g) - xn * mean(g * xn)) / std,  dgamma = sum(dL/dy * xn),
-        dbeta = sum(dL/dy)   (computed as gamma/std * (dL/dy - dbeta/n - xn * dgamma/n)).
+    Backward, n values per feature:
+        dbeta = sum(dout),  dgamma = sum(dout * xn),
+        dx = gamma / std * (dout - dbeta / n - xn * dgamma / n)
+    (the book's chain of dxn, dstd, dvar, dmu, collected into one line).
     """
 
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")
-    independent_in_inference = True  # training uses batch statistics
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-6):
         super().__init__()
@@ -54,39 +57,28 @@ class BatchNormalization(Layer):
 
     def forward(self, x, train_flg=True):
         self.input_shape = x.shape
-        x2 = self._to_2d(x)
+        x = self._to_2d(x)
         if train_flg:
-            n = len(x2)
-            mu = column_sum(x2) / n
-            xc = x2 - mu
-            var = np.einsum("ij,ij->j", xc, xc) / n  # sum of squares per column, no temporary
+            n = len(x)
+            mu = kernels.sum_rows(x) / n
+            xc = x - mu
+            var = kernels.sum_rows(xc * xc) / n
             self.std = np.sqrt(var + self.eps)
-            xc /= self.std  # xc becomes xn in place
-            self.xn = xc
+            self.xn = xc / self.std
             m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1 - m) * mu
-            self.running_var *= m
-            self.running_var += (1 - m) * var
+            self.running_mean = m * self.running_mean + (1 - m) * mu
+            self.running_var = m * self.running_var + (1 - m) * var
             xn = self.xn
         else:
-            xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        out = xn * self.gamma
-        out += self.beta
-        return self._from_2d(out)
+            xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return self._from_2d(self.gamma * xn + self.beta)
 
     def backward(self, dout):
-        dout2 = self._to_2d(dout)
-        n = len(dout2)
-        self.dbeta = column_sum(dout2)
-        self.dgamma = np.einsum("ij,ij->j", dout2, self.xn)
-        # The docstring's dx with g = gamma * dout: mean(g) = gamma * dbeta / n and
-        # mean(g * xn) = gamma * dgamma / n, so
-        #   dx = gamma / std * (dout - dbeta / n - xn * dgamma / n)   (no further sums).
-        dx = self.xn * (-self.dgamma / n)
-        dx += dout2
-        dx -= self.dbeta / n
-        dx *= self.gamma / self.std
+        dout = self._to_2d(dout)
+        n = len(dout)
+        self.dbeta = kernels.sum_rows(dout)
+        self.dgamma = kernels.sum_rows(dout * self.xn)
+        dx = self.gamma / self.std * (dout - self.dbeta / n - self.xn * (self.dgamma / n))
         return self._from_2d(dx)
 
     def _to_2d(self, x):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.layers.base import Layer
+from dlscratch.layers.registry import register
 
 
+@register
 class Dropout(Layer):
-    """Drop each unit with probability `dropout_ratio` in training.
+    """Drop each unit with probability `dropout_ratio` in training.  Any shape.
 
     As the course teaches (default, `inverted=False`):
         training: y = x * mask            test: y = x * (1 - ratio)
@@ -17,8 +19,6 @@ class Dropout(Layer):
     Both keep the expected activation the same in training and test. mask ~ Bernoulli(1 - ratio)
     is drawn from the layer's own generator `rng` (seeded by `seed`), so runs are repeatable.
     """
-
-    independent_in_inference = True  # training draws random masks
 
     def __init__(self, dropout_ratio=0.5, inverted=False, seed=None):
         super().__init__()
@@ -35,9 +35,8 @@ class Dropout(Layer):
         keep = 1.0 - self.dropout_ratio
         if train_flg:
             self.mask = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
-            scale = x.dtype.type(1.0 / keep) if self.inverted else None
             out = x * self.mask
-            return out * scale if scale is not None else out
+            return out * x.dtype.type(1.0 / keep) if self.inverted else out
         return x if self.inverted else x * x.dtype.type(keep)
 
     def backward(self, dout):

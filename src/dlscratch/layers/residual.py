@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-
 from dlscratch.layers.base import Layer
+from dlscratch.layers.registry import build_layer, layer_spec, register
 from dlscratch.layers.stack import LayerStack
 
 
+@register
 class Residual(Layer):
     """y = x + F(x), where F is a small stack of layers whose output has x's shape.
 
@@ -19,19 +19,6 @@ class Residual(Layer):
     def __init__(self, layers):
         super().__init__()
         self.stack = LayerStack(layers)
-
-    @property
-    def independent_in_training(self):
-        return all(layer.independent_in_training for layer in self.stack.layers)
-
-    @property
-    def independent_in_inference(self):
-        return all(layer.independent_in_inference for layer in self.stack.layers)
-
-    def replica(self):
-        twin = copy.copy(self)
-        twin.stack = self.stack.replica()
-        return twin
 
     @property
     def params(self):
@@ -46,15 +33,10 @@ class Residual(Layer):
         return self.stack.buffers
 
     def config(self):
-        from dlscratch.io.serialize import layer_spec
-
         return {"layers": [layer_spec(layer) for layer in self.stack.layers]}
 
     @classmethod
-    def from_config(cls, config, arrays):
-        from dlscratch.io.serialize import build_layer
-
-        dtype = arrays.get("__dtype__")
+    def from_config(cls, config, arrays, dtype=None):
         return cls([build_layer(spec, dtype) for spec in config["layers"]])
 
     def forward(self, x, train_flg=True):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.layers.base import Layer
+from dlscratch.layers.registry import register
 
 
+@register
 class SoftmaxWithLoss(Layer):
     """L = -(1/N) sum_n sum_k t_nk log softmax(x)_nk;  dL/dx = (softmax(x) - t) / N.
 
@@ -15,8 +17,6 @@ class SoftmaxWithLoss(Layer):
     1e-7 guard is needed and the gradient above is exact; `cross_entropy_error` keeps the
     course's guarded formula for probabilities.
     """
-
-    independent_in_training = independent_in_inference = True
 
     def forward(self, x, t):
         if x.ndim != 2:

@@ -28,7 +28,6 @@ class LayerStack:
             layer.name = f"{type(layer).__name__}{type_count[type(layer).__name__]}"
         self.param_refs = self._refs("param_names")
         self.buffer_refs = self._refs("buffer_names")
-        self._values_per_sample = {}  # sample shape -> values the layers output for one sample
 
     def _refs(self, kind: str) -> list[tuple[str, Layer, str]]:
         """(key, layer, attribute) for every parameter (or buffer) of the stack."""
@@ -43,39 +42,15 @@ class LayerStack:
                 refs.append((f"{attr}{count[attr]}", layer, attr))
         return refs
 
-    def replica(self) -> LayerStack:
-        """The same stack of layer replicas (see `Layer.replica`), for another thread."""
-        return LayerStack([layer.replica() for layer in self.layers])
-
-    def values_per_sample(self, sample_shape: tuple[int, ...], dtype=np.float32) -> int:
-        """Output values of all layers together for one sample of sample_shape: a measure of
-        the work per sample (found by running one sample of zeros through a replica in
-        inference mode; remembered per shape)."""
-        if sample_shape not in self._values_per_sample:
-            out, total = np.zeros((1, *sample_shape), dtype), 0
-            for layer in self.replica().layers:
-                out = layer.forward(out, train_flg=False)
-                total += out.size
-            self._values_per_sample[sample_shape] = total
-        return self._values_per_sample[sample_shape]
-
     def forward(self, x, train_flg=True):
         for layer in self.layers:
             x = layer.forward(x, train_flg)
         return x
 
-    def backward(self, dout, need_dx=True):
-        """dL/dx from dL/dout through every layer. With need_dx=False the first layer may skip
-        dL/dx (see `Layer.can_skip_dx`) and None may be returned: a training step does not need
-        the gradient with respect to the input images, and it costs as much as dW."""
-        if not self.layers:
-            return dout
-        for layer in reversed(self.layers[1:]):
+    def backward(self, dout):
+        for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        first = self.layers[0]
-        if not need_dx and first.can_skip_dx:
-            return first.backward(dout, need_dx=False)
-        return first.backward(dout)
+        return dout
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -98,4 +73,3 @@ class LayerStack:
             elif hasattr(layer, "rng"):
                 found.append(layer)
         return found
-

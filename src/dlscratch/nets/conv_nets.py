@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.layers import Affine, Convolution, Dropout, Pooling, Relu
-from dlscratch.layers.im2col import conv_output_size
+from dlscratch.layers import Affine, Convolution, Dropout, Pooling, Relu, conv_output_size
 from dlscratch.nets.sequential import Sequential
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.gradient import numerical_gradient
+from dlscratch.metrics import accuracy
 from dlscratch.layers import Layer, LayerStack, SoftmaxWithLoss
-from dlscratch.nets import data_parallel
 
 
 class Sequential:
@@ -53,27 +53,24 @@ class Sequential:
         return next(iter(params.values())).dtype if params else np.dtype(np.float32)
 
     def predict(self, x, train_flg=False, batch_size=None):
-        """Scores (N, K) before softmax. With `batch_size`, evaluated in chunks of that size.
-        In inference mode with several threads, each chunk is cut into one part per thread
-        (`dlscratch.nets.data_parallel`); training mode is never split here, since a caller
-        may run backward through the layers next."""
+        """Scores (N, K) before softmax: x through every layer in order. With `batch_size`,
+        x is sent through in chunks of that size (less memory for a big x)."""
         x = np.asarray(x, dtype=self.dtype)
         if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        size = len(x) if batch_size is None else int(batch_size)
-        chunks = [slice(i, min(i + size, len(x))) for i in range(0, len(x), max(size, 1))]
-        parts = None if train_flg else data_parallel.batch_split(self.stack, x, chunks, False)
-        if parts is not None:
-            return data_parallel.forward(self.stack, x, train_flg, parts)
-        if len(chunks) <= 1:
-            return self.stack.forward(x, train_flg)
-        return np.concatenate([self.stack.forward(x[s], train_flg) for s in chunks])
+        if batch_size is not None and len(x) > batch_size:
+            return np.concatenate([self.predict(x[i:i + batch_size], train_flg)
+                                   for i in range(0, len(x), int(batch_size))])
+        for layer in self.stack.layers:
+            x = layer.forward(x, train_flg)
+        return x
 
     def loss(self, x, t, train_flg=False):
         """Mean loss over the batch, plus the weight-decay term."""
-        return self.last_layer.forward(self.predict(x, train_flg), t) + self._decay_loss()
+        return self.last_layer.forward(self.predict(x, train_flg), t) + self.decay_loss()
 
-    def _decay_loss(self) -> float:
+    def decay_loss(self) -> float:
+        """0.5 * lambda * sum of ||W||^2 over the weight arrays (0 without weight decay)."""
         if not self.weight_decay_lambda:
             return 0.0
         squares = sum(float(np.sum(np.square(layer.W, dtype=np.float64)))
@@ -81,29 +78,24 @@ class Sequential:
         return 0.5 * self.weight_decay_lambda * squares
 
     def gradient(self, x, t) -> dict[str, np.ndarray]:
-        """Backprop: forward in training mode, then backward; the loss is kept in `last_loss`.
-        With several threads the batch may be split among them (`dlscratch.nets.data_parallel`);
-        the layers' dW, db, ... are set either way."""
+        """Backprop, as the book writes it: forward (the loss is kept in `last_loss`), then
+        backward from dL/dL = 1 through the loss layer and the layers in reverse; collect."""
         x, t = np.asarray(x, dtype=self.dtype), np.asarray(t)
         if len(x) != len(t):
             raise ValueError(f"gradient: {len(x)} samples but {len(t)} labels "
                              f"(x {x.shape}, t {t.shape})")
-        parts = data_parallel.batch_split(self.stack, x, [slice(0, len(x))], True,
-                                          self.last_layer)
-        if parts is None:
-            self.last_loss = self.loss(x, t, train_flg=True)
-            self.stack.backward(self.last_layer.backward(1.0), need_dx=False)
-        else:
-            loss, grads = data_parallel.gradient(self.stack, self.last_layer, x, t, parts)
-            self.last_loss = loss + self._decay_loss()
-            for key, layer, attr in self.stack.param_refs:
-                setattr(layer, "d" + attr, grads[key])
+        self.last_loss = self.loss(x, t, train_flg=True)
+        dout = self.last_layer.backward(1.0)
+        self.stack.backward(dout)
+        return self.collect_grads()
+
+    def collect_grads(self) -> dict[str, np.ndarray]:
+        """The layers' dW, db, ... by parameter key, with lambda * W added for weight decay."""
         grads = self.stack.grads
         if self.weight_decay_lambda:
-            lam = self.weight_decay_lambda
             for key, layer, attr in self.stack.param_refs:
                 if attr == "W":
-                    grads[key] = grads[key] + lam * layer.W
+                    grads[key] = grads[key] + self.weight_decay_lambda * layer.W
         return grads
 
     def numerical_gradient(self, x, t) -> dict[str, np.ndarray]:
@@ -113,13 +105,7 @@ class Sequential:
 
     def accuracy(self, x, t, batch_size=1000) -> float:
         """Fraction of samples whose largest score is the label (indices or one-hot)."""
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = t.argmax(axis=1)
-        if len(x) == 0:
-            return float("nan")
-        y = self.predict(x, train_flg=False, batch_size=batch_size).argmax(axis=1)
-        return float(np.mean(y == t))
+        return accuracy(self.predict(x, batch_size=batch_size), t)
 
     def get_rng_state(self) -> list[dict]:
         return [layer.rng.bit_generator.state for layer in self.stack.random_layers()]

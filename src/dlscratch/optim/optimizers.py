@@ -153,20 +153,9 @@ class Adam(Optimizer):
         t = self.iter
         # A Python float, so a float32 parameter is not upcast to float64.
         lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t))
-        # The three lines of the docstring, computed in place through one scratch array
-        # (out=...), so no temporary arrays are allocated for each step.
-        tmp = np.subtract(grad, m)                      # m += (1-b1)(dW - m)
-        tmp *= 1 - self.beta1
-        m += tmp
-        np.multiply(grad, grad, out=tmp)                # v += (1-b2)(dW^2 - v)
-        tmp -= v
-        tmp *= 1 - self.beta2
-        v += tmp
-        np.sqrt(v, out=tmp)                             # W -= lr_t m / (sqrt(v) + 1e-7)
-        tmp += 1e-7
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
-        param -= tmp
+        m += (1 - self.beta1) * (grad - m)
+        v += (1 - self.beta2) * (grad ** 2 - v)
+        param -= lr_t * m / (np.sqrt(v) + 1e-7)
 
 
 OPTIMIZERS = {cls.__name__.lower(): cls

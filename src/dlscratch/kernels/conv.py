@@ -1,0 +1,83 @@
+"""Fast convolution: channels-last columns built and multiplied a chunk of images at a time.
+
+Same results as the book's im2col -> product -> reshape (`reference.conv2d`): the column order
+is (kernel row, kernel column, channel) instead of (channel, kernel row, kernel column), and
+the filters are laid out to match. The chunks are independent, so dlscratch's threads share
+them; dW adds the chunks' parts in chunk order. Backward rebuilds each chunk's columns from x
+rather than keeping a whole batch's columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlscratch.kernels.layout import col2im_nhwc, im2col_nhwc, image_chunks, pad_nhwc
+from dlscratch.kernels.threads import run_chunks
+
+
+def conv2d(x, W, b, stride=1, pad=0):
+    """(N, C, H, W) * (FN, C, FH, FW) + b -> (N, FN, OH, OW), a view of channels-last memory."""
+    FN, C, FH, FW = W.shape
+    N, _, H, Wd = x.shape
+    out_h, out_w = (H + 2 * pad - FH) // stride + 1, (Wd + 2 * pad - FW) // stride + 1
+    w_col = W.transpose(0, 2, 3, 1).reshape(FN, -1)  # (FN, FH*FW*C)
+    out = np.empty((N, out_h, out_w, FN), dtype=np.result_type(x, W))
+
+    def chunk_forward(s):
+        out_s = out[s].reshape(-1, FN)  # a view: out[s] is contiguous
+        np.matmul(_col(x, s, FH, FW, stride, pad), w_col.T, out=out_s)
+        out_s += b
+
+    run_chunks(chunk_forward, image_chunks(N, out_h * out_w * w_col.shape[1] * x.itemsize))
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv2d_backward(dout, x, W, stride=1, pad=0, need_dx=True):
+    """(dx, dW, db) of conv2d; dx is None when need_dx is False."""
+    FN, C, FH, FW = W.shape
+    dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))  # (N, OH, OW, FN); usually no copy
+    N, out_h, out_w, _ = dout.shape
+    chunks = image_chunks(N, out_h * out_w * FH * FW * C * dout.itemsize)
+    parts = run_chunks(lambda s: dout[s].reshape(-1, FN).T @ _col(x, s, FH, FW, stride, pad),
+                       chunks)
+    dw_col = parts[0]
+    for part in parts[1:]:
+        dw_col += part
+    dW = np.ascontiguousarray(dw_col.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
+    db = np.ones(N * out_h * out_w, dout.dtype) @ dout.reshape(-1, FN)  # sum over N, OH, OW
+    dx = _input_grad(dout, x.shape, W, stride, pad).transpose(0, 3, 1, 2) if need_dx else None
+    return dx, dW, db
+
+
+def _col(x, s, FH, FW, stride, pad):
+    """Fast im2col of the images s of x (N, C, H, W): padded, channels-last."""
+    return im2col_nhwc(pad_nhwc(x[s].transpose(0, 2, 3, 1), pad), FH, FW, stride)
+
+
+def _input_grad(dout, x_shape, W, stride, pad):
+    """dL/dx, channels-last (N, H, W, C), from dout (N, OH, OW, FN)."""
+    FN, C, FH, FW = W.shape
+    N, _, H, Wd = x_shape
+    dx = np.empty((N, H, Wd, C), dtype=np.result_type(dout, W))
+    if stride == 1 and FH == FW and pad < FH:
+        # With stride 1, x[y, x] met W[i, j] in output (y - i, x - j), so dx is a convolution
+        # of dout padded by FH-1-pad with the flipped filters: one im2col and one product
+        # instead of FH*FW scatter-adds.
+        w_flip = W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f) x C
+
+        def chunk_dx(s):
+            dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - pad), FH, FW)
+            np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
+
+        run_chunks(chunk_dx, image_chunks(N, H * Wd * w_flip.shape[0] * dout.itemsize))
+        return dx
+    w_col = W.transpose(0, 2, 3, 1).reshape(FN, -1)
+
+    def chunk_dx(s):  # any stride: the adjoint of im2col, cropped to x
+        n = s.stop - s.start
+        dxp = col2im_nhwc(dout[s].reshape(-1, FN) @ w_col, (n, H + 2 * pad, Wd + 2 * pad, C),
+                          FH, FW, stride)
+        dx[s] = dxp[:, pad:pad + H, pad:pad + Wd, :]
+
+    run_chunks(chunk_dx, image_chunks(N, dout[0].size * w_col.shape[1] * dout.itemsize))
+    return dx

@@ -1,0 +1,29 @@
+"""Speed-only hints: facts a caller knows that let a kernel skip work.
+
+The data-parallel wrapper knows that no one reads dL/dx of a network's first layer (x is the
+batch of images) and says so; Affine and Convolution then skip that product, which costs as
+much as their dW.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+_hint = threading.local()  # .no_input_grad: the layer whose dL/dx is not needed, or None
+
+
+@contextlib.contextmanager
+def input_grad_unused(layer):
+    """Within the block, `input_grad_wanted(layer)` is False for this layer (this thread)."""
+    before = getattr(_hint, "no_input_grad", None)
+    _hint.no_input_grad = layer
+    try:
+        yield
+    finally:
+        _hint.no_input_grad = before
+
+
+def input_grad_wanted(layer) -> bool:
+    """False only inside `input_grad_unused(layer)` for this very layer."""
+    return getattr(_hint, "no_input_grad", None) is not layer
