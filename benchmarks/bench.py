@@ -1,10 +1,13 @@
 """The benchmark run: throughput table, per-layer breakdown, peak memory, JSON.
 
-Method: for each network both contenders are built from the same initial weights, warmed up,
+Method: for each network the contenders are built from the same initial weights, warmed up,
 and timed in blocks of at least `--min-time` seconds (each after a short pause, see SETTLE_S).
-Each repeat times dlscratch and PyTorch back to back (the order alternating between repeats),
-so drift in the machine's load hits both; the table shows the median images/s of each and the
-median of the per-repeat ratios. See NOTES.md for how to read it on a shared machine.
+Each repeat times them back to back (the order alternating between repeats), so drift in the
+machine's load hits all; the table shows the median images/s of each and the median of the
+per-repeat ratios to PyTorch. dlscratch runs as the Trainer runs it (the network wrapped in
+`DataParallel`); the bare network (a learner's own loop) is timed beside it.
+Without --threads every contender keeps its defaults (dlscratch: the usable cores; PyTorch:
+its own). See NOTES.md for how to read it on a shared machine.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import numpy as np
 from benchmarks import machine
 from benchmarks.breakdown import format_breakdown, layer_breakdown
 from benchmarks.workloads import WORKLOADS, load_data
-from dlscratch.allocator import keep_freed_memory
+from dlscratch.kernels.allocator import keep_freed_memory
+from dlscratch.kernels.data_parallel import DataParallel
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "bench.json"
@@ -35,14 +39,16 @@ TARGETS = {
     ("DeepConvNet", "train"): 0.5, ("DeepConvNet", "infer"): 0.7,
 }
 BREAKDOWN_NETS = ("SimpleConvNet", "DeepConvNet")
-MEMORY_LIMIT_MIB = 1024
+MEMORY_LIMIT_MIB = 150  # a DeepConvNet training step at batch 100
 
 
 class DlContender:
-    name = "dlscratch"
+    """dlscratch as the Trainer runs it (wrapped: DataParallel) or a bare network."""
 
-    def __init__(self, workload, batches, x_infer, infer_batch):
-        self.net, self.opt = workload.build(), workload.make_optimizer()
+    def __init__(self, workload, batches, x_infer, infer_batch, wrapped=True):
+        self.name = "dlscratch" if wrapped else "bare"
+        net, self.opt = workload.build(), workload.make_optimizer()
+        self.net = DataParallel(net) if wrapped else net
         self.batches, self.x_infer, self.infer_batch = batches, x_infer, infer_batch
         self.i = 0
 
@@ -98,6 +104,8 @@ def bench_network(workload, data, args, use_torch) -> dict:
     batches = data.train_batches(workload.batch_size, workload.flat)
     x_infer = data.images(data.x_test[:args.infer_images], workload.flat)
     contenders = [DlContender(workload, batches, x_infer, args.infer_batch)]
+    if not args.no_bare:
+        contenders.append(DlContender(workload, batches, x_infer, args.infer_batch, False))
     if use_torch:
         contenders.append(TorchContender(workload, batches, x_infer, args.infer_batch))
     # Warm up, then size each timed block to last at least min_time seconds.
@@ -106,7 +114,7 @@ def bench_network(workload, data, args, use_torch) -> dict:
         c.train(3)
         step = min(timed(c.train, 1) for _ in range(2))
         chunk = x_infer[:args.infer_batch]
-        chunk = chunk if c.name == "dlscratch" else c.x_infer[:args.infer_batch]
+        chunk = c.x_infer[:args.infer_batch] if c.name == "PyTorch" else chunk
         c.infer(1, chunk)
         per_pass = timed(c.infer, 1, chunk) * math.ceil(len(x_infer) / args.infer_batch)
         plan[c.name] = {"train": max(args.min_steps, math.ceil(args.min_time / step)),
@@ -132,18 +140,23 @@ def bench_network(workload, data, args, use_torch) -> dict:
             entry[c.name] = {"images_per_s": float(np.median(rates[c.name][mode])),
                              "repeats": [round(v, 1) for v in rates[c.name][mode]]}
         if use_torch:
-            pairs = np.divide(rates["dlscratch"][mode], rates["PyTorch"][mode])
-            entry["ratio"] = float(np.median(pairs))
-            entry["ratio_repeats"] = [round(float(v), 3) for v in pairs]
+            for name, key in (("dlscratch", "ratio"), ("bare", "ratio_bare")):
+                if name in rates:
+                    pairs = np.divide(rates[name][mode], rates["PyTorch"][mode])
+                    entry[key] = float(np.median(pairs))
+                    entry[key + "_repeats"] = [round(float(v), 3) for v in pairs]
             entry["target"] = TARGETS.get((workload.name, mode))
         result[mode] = entry
     return result
 
 
 def format_table(results: dict, args, use_torch: bool) -> str:
+    bare = not args.no_bare
     head = f"{'network':<15}{'mode':<13}{'batch':>6}{'dlscratch img/s':>17}"
+    head += f"{'bare img/s':>12}" if bare else ""
     if use_torch:
         head += f"{'PyTorch img/s':>15}{'ratio':>8}{'target':>8}"
+        head += f"{'bare ratio':>12}" if bare else ""
     lines = [head, "-" * len(head)]
     for name, r in results.items():
         for mode in ("train", "infer"):
@@ -151,11 +164,13 @@ def format_table(results: dict, args, use_torch: bool) -> str:
             label = "train" if mode == "train" else f"infer/{r['infer_images']}"
             batch = r["batch_size"] if mode == "train" else r["infer_batch"]
             line = f"{name:<15}{label:<13}{batch:>6}{e['dlscratch']['images_per_s']:>17,.0f}"
+            line += f"{e['bare']['images_per_s']:>12,.0f}" if bare else ""
             if use_torch:
                 target = e["target"]
-                mark = "" if target is None else (" ok" if e["ratio"] >= target else " --")
+                mark = "   " if target is None else (" ok" if e["ratio"] >= target else " --")
                 line += (f"{e['PyTorch']['images_per_s']:>15,.0f}{e['ratio']:>8.2f}"
                          f"{'' if target is None else f'{target:>5.1f}'}{mark}")
+                line += f"{e['ratio_bare']:>12.2f}" if bare else ""
             lines.append(line)
     return "\n".join(lines)
 
@@ -185,8 +200,11 @@ def parse_args(argv):
                    help="test images per inference pass (default 10000)")
     p.add_argument("--infer-batch", type=int, default=1000, help="inference chunk size")
     p.add_argument("--threads", default=None,
-                   help="threads of each contender (dlscratch.parallel, torch); a list (1,2) "
-                        "runs the table for each; default: BLAS's own thread count")
+                   help="threads of each contender (dlscratch.set_num_threads, "
+                        "torch.set_num_threads); a list (1,2) runs the table for each; "
+                        "default: no setting (each contender's own default)")
+    p.add_argument("--no-bare", action="store_true",
+                   help="skip the bare-network contender (a learner's own loop)")
     p.add_argument("--no-torch", action="store_true", help="dlscratch only")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-layer breakdown")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
@@ -230,7 +248,7 @@ def run_table(args, data, use_torch, threads) -> dict:
         for name in args.nets:
             start = time.perf_counter()
             networks[name] = bench_network(WORKLOADS[name], data, args, use_torch)
-            print(f"  {name} ({threads} thread{'s' * (threads > 1)}): "
+            print(f"  {name} (threads: {threads or 'default'}): "
                   f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
     return {"threads": threads, "loadavg_after": os.getloadavg(), "networks": networks}
 
@@ -239,8 +257,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.keep_freed_memory:  # process-wide: PyTorch's CPU tensors come from the same malloc
         print(f"keep_freed_memory(): {'on' if keep_freed_memory() else 'not available'}")
-    default_threads = machine.blas_threads() or 1
-    thread_counts = args.threads or [default_threads]
+    thread_counts = args.threads or [None]
     torch = None
     if not args.no_torch:
         try:
@@ -250,9 +267,12 @@ def main(argv=None) -> int:
     use_torch = torch is not None
     data = load_data(max(args.infer_images, 1))
     desc = machine.describe(torch)
-    print(f"{desc['cpu_model']}, {desc['usable_cores']} cores; numpy {desc['numpy']}, BLAS "
-          + ", ".join(f"{b['internal_api']} {b['version']} (default x{b['num_threads']})"
-                      for b in desc["blas"])
+    print(f"{desc['cpu_model']} ({', '.join(desc['vector_extensions'])}), "
+          f"{desc['usable_cores']} cores; numpy {desc['numpy']}, BLAS "
+          + ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel "
+                      f"(x{b['num_threads']})" for b in desc["blas"])
+          + f"; dlscratch {desc['dlscratch_commit']}, {desc['dlscratch_threads']} threads, "
+          f"{desc['dlscratch_kernels']} kernels"
           + (f"; torch {desc['torch']}" if use_torch else "")
           + f"; data: {data.source}")
     load = desc["loadavg_start"][0]
@@ -267,8 +287,9 @@ def main(argv=None) -> int:
     for threads in thread_counts:
         run = run_table(args, data, use_torch, threads)
         report["runs"].append(run)
-        print(f"\nthreads = {threads} (dlscratch.parallel{' and torch' if use_torch else ''}; "
-              "dlscratch's BLAS calls run on 1 thread each) "
+        setting = ("each contender's default" if threads is None
+                   else f"{threads} (dlscratch{' and torch' if use_torch else ''})")
+        print(f"\nthreads: {setting}; dlscratch's BLAS calls run on 1 thread each "
               f"(load average after: {run['loadavg_after'][0]:.2f})")
         print(format_table(run["networks"], args, use_torch))
 
@@ -282,7 +303,7 @@ def main(argv=None) -> int:
                 steps = 3 if args.quick else 10
                 b = layer_breakdown(w, batches, x_chunk, steps, 2 if args.quick else 5)
                 report["breakdown"][name] = b
-                print(f"\n{format_breakdown(name, b)}  [{thread_counts[0]} threads]")
+                print(f"\n{format_breakdown(name, b)}  [threads: {thread_counts[0] or 'default'}]")
 
     if not args.no_memory:
         mem = measure_memory(args, thread_counts[0])

@@ -45,15 +45,11 @@ def main(argv=None) -> int:
 
     import numpy as np
 
+    import dlscratch
     from benchmarks.workloads import WORKLOADS
 
     if args.threads:
-        from threadpoolctl import threadpool_limits
-
-        from dlscratch import parallel
-
-        threadpool_limits(args.threads, user_api="blas")
-        parallel.set_num_threads(args.threads)
+        dlscratch.set_num_threads(args.threads)
     w = WORKLOADS[args.net]
     batch = args.batch or w.batch_size
     baseline = peak_mib()
@@ -61,7 +57,7 @@ def main(argv=None) -> int:
     shape = (batch, 784) if w.flat else (batch, 1, 28, 28)
     x = rng.random(shape, dtype=np.float32)
     t = rng.integers(0, 10, batch)
-    net, opt = w.build(), w.make_optimizer()
+    net, opt = dlscratch.DataParallel(w.build()), w.make_optimizer()  # as the Trainer runs it
     for _ in range(args.steps):
         opt.update(net.params, net.gradient(x, t))
     json.dump({"net": args.net, "batch_size": batch, "steps": args.steps,

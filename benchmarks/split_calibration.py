@@ -1,5 +1,5 @@
 """When does splitting a batch among the threads pay? The measurements behind
-dlscratch.nets.data_parallel.MIN_SPLIT_WORK.
+dlscratch.kernels.data_parallel.MIN_SPLIT_WORK.
 
     python -m benchmarks.split_calibration              # 2 threads, the default cases
     python -m benchmarks.split_calibration --rounds 7 -o /tmp/split.json
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+import dlscratch
 from benchmarks.workloads import WORKLOADS
-from dlscratch import parallel
-from dlscratch.nets import data_parallel
+from dlscratch.kernels import data_parallel
 
 # (network, "train" or "infer", samples, predict's batch_size)
 CASES = [
@@ -48,7 +48,7 @@ def calls_per_s(fn, seconds) -> float:
 def measure(case, rounds, block, rng) -> dict:
     name, mode, n, chunk = case
     w = WORKLOADS[name]
-    net, opt = w.build(), w.make_optimizer()
+    net, opt = data_parallel.DataParallel(w.build()), w.make_optimizer()
     x = rng.random((n, *((784,) if w.flat else (1, 28, 28))), dtype=np.float32)
     t = rng.integers(0, 10, n)
     if mode == "train":
@@ -57,8 +57,7 @@ def measure(case, rounds, block, rng) -> dict:
     else:
         def call():
             net.predict(x, batch_size=chunk)
-    work = n * (x[0].size + net.stack.values_per_sample(x.shape[1:])) * (3 if mode == "train"
-                                                                          else 1)
+    work = n * (x[0].size + net._values(x.shape[1:])) * (3 if mode == "train" else 1)
     rates = {"serial": [], "split": []}
     for r in range(rounds):
         for how in ("split", "serial") if r % 2 == 0 else ("serial", "split"):
@@ -80,7 +79,7 @@ def main(argv=None) -> int:
     p.add_argument("--block", type=float, default=0.3, help="seconds per timed block")
     p.add_argument("-o", "--output", default="benchmarks/results/split_calibration.json")
     args = p.parse_args(argv)
-    parallel.set_num_threads(args.threads)
+    dlscratch.set_num_threads(args.threads)
     threshold = data_parallel.MIN_SPLIT_WORK
     rng = np.random.default_rng(0)
     rows = []
@@ -98,7 +97,6 @@ def main(argv=None) -> int:
                   flush=True)
     finally:
         data_parallel.MIN_SPLIT_WORK = threshold
-        parallel.set_num_threads(1)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"settings": vars(args), "threshold": threshold, "cases": rows},

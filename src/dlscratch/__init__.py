@@ -11,6 +11,7 @@ among them by `DataParallel(net)`, which the Trainer uses.
 
 __version__ = "0.1.0"
 
+from dlscratch.errors import ModelFileError  # noqa: E402
 from dlscratch.functions import (  # noqa: E402
     cross_entropy_error,
     identity,
@@ -27,7 +28,6 @@ from dlscratch.gradient import (  # noqa: E402
     numerical_diff,
     numerical_gradient,
 )
-from dlscratch.errors import ModelFileError  # noqa: E402
 from dlscratch.io.serialize import load, save  # noqa: E402
 from dlscratch.kernels import get_num_threads, set_num_threads, threads  # noqa: E402
 from dlscratch.kernels.data_parallel import DataParallel  # noqa: E402

@@ -1,43 +1,11 @@
-"""Keep freed memory for the next step (glibc's malloc): fewer page faults, same results.
+"""Moved to `dlscratch.kernels.allocator` (the allocator setting is a speed setting). This
+alias warns."""
 
-A convolutional network allocates the same big arrays at every step (a DeepConvNet activation
-of 1,000 images is 50 MB). By default glibc serves every block above 32 MB with a fresh mmap and
-unmaps it when freed, so the next step faults the pages in and zeroes them again; with
-transparent huge pages that can mean compacting memory first. Measured on 2 cores: SimpleConvNet
-and DeepConvNet inference in chunks of 1,000 ran ~1.8-2x faster with this setting, training
-~1.1-1.25x (`python -m benchmarks.threads_ab --keep-freed-memory`, benchmarks/NOTES.md).
-The cost: the process keeps its peak memory instead of returning freed blocks to the system.
+import warnings
 
-    from dlscratch.allocator import keep_freed_memory
-    keep_freed_memory()       # the dlscratch command and benchmarks.recipes call it at start-up;
-                              # the speed table only with --keep-freed-memory (it helps PyTorch too)
+from dlscratch.kernels.allocator import keep_freed_memory
 
-It changes a process-wide setting, so the library never calls it on import.
-"""
+warnings.warn("dlscratch.allocator moved: use dlscratch.kernels.allocator", DeprecationWarning,
+              stacklevel=2)
 
-from __future__ import annotations
-
-import ctypes
-import ctypes.util
-
-M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 1 << 29  # blocks up to 512 MB come from the heap and are reused
-TRIM_THRESHOLD = 1 << 30  # free memory at the top of the heap is kept up to 1 GB
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to reuse freed blocks up to 512 MB instead of unmapping them.
-
-    Returns True if the setting took effect, False where there is no glibc (macOS, Windows,
-    musl): there nothing changes.
-    """
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and
-                mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+__all__ = ["keep_freed_memory"]

@@ -25,6 +25,10 @@ def test_quick_run_writes_the_table_and_json(tmp_path):
     for name in ("TwoLayerNet", "SimpleConvNet"):
         for mode in ("train", "infer"):
             assert run["networks"][name][mode]["dlscratch"]["images_per_s"] > 0
+            assert run["networks"][name][mode]["bare"]["images_per_s"] > 0
+    machine = report["machine"]
+    assert machine["dlscratch_kernels"] == "fast" and machine["dlscratch_threads"] >= 1
+    assert machine["cpu_model"] and isinstance(machine["vector_extensions"], list)
     assert report["memory"]["peak_rss_mib"] > 0
 
 
@@ -34,35 +38,23 @@ def test_unknown_recipe_is_refused():
     assert r.returncode == 2 and "--recipes: choose from ['accurate', 'fast']" in r.stderr
 
 
-def test_threads_ab_runs(tmp_path):
-    out = tmp_path / "ab.json"
-    r = subprocess.run(
-        [sys.executable, "-m", "benchmarks.threads_ab", "--nets", "TwoLayerNet", "--rounds", "1",
-         "--block", "0.05", "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    report = json.loads(out.read_text())
-    assert report["handover_us"] > 0
-    for mode in ("blas1", "blas2", "ours2"):
-        assert report["networks"]["TwoLayerNet"][mode]["train"][0] > 0
-
-
-def test_each_recipe_trains_on_its_own_thread_count(monkeypatch):
-    # The thread count is part of a recipe (it changes the float32 trajectory); --threads
-    # overrides it, and the caller's count is restored afterwards.
+def test_recipes_run_on_the_given_thread_count_and_restore_it(monkeypatch):
+    # Results do not depend on the thread count, so a recipe has none of its own: it runs on
+    # the caller's setting or on `threads`, and the caller's count is restored afterwards.
+    import dlscratch
     from benchmarks import recipes
-    from dlscratch import parallel
 
     seen = []
 
     def fake_run(name, seed, validate, progress=False):
-        seen.append((name, parallel.get_num_threads()))
-        return {"split": "test", "threads": parallel.get_num_threads(), "accuracy": 0.5,
+        seen.append((name, dlscratch.get_num_threads()))
+        return {"split": "test", "threads": dlscratch.get_num_threads(), "accuracy": 0.5,
                 "train_wall_s": 1.0, "images_per_s": 1.0}
 
     monkeypatch.setattr(recipes, "run_recipe", fake_run)
-    parallel.set_num_threads(1)
-    results = recipes.run_recipes(["fast", "accurate"], [0])
-    assert seen == [("fast", 2), ("accurate", 1)]
-    assert [r["met"] for r in results] == [False, False]  # accuracy 0.5 misses both targets
-    recipes.run_recipes(["fast"], [0], threads=1)
-    assert seen[-1] == ("fast", 1) and parallel.get_num_threads() == 1
+    with dlscratch.threads(1):
+        results = recipes.run_recipes(["fast", "accurate"], [0])
+        assert seen == [("fast", 1), ("accurate", 1)]
+        assert [r["met"] for r in results] == [False, False]  # accuracy 0.5 misses both
+        recipes.run_recipes(["fast"], [0], threads=3)
+        assert seen[-1] == ("fast", 3) and dlscratch.get_num_threads() == 1

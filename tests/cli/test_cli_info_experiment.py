@@ -30,16 +30,26 @@ def test_info_prints_versions_blas_and_data_folders(cli, tmp_path, monkeypatch):
     assert f"  downloads would go to {tmp_path / 'xdg-cache' / 'dlscratch' / 'mnist'}" in lines
 
 
-def test_threads_flag_sets_the_convolution_threads(cli):
-    from dlscratch import parallel
+def test_threads_flag_sets_the_threads_and_info_shows_threads_blas_and_kernels(cli):
+    import os
 
+    import dlscratch
+
+    cores = len(os.sched_getaffinity(0))
     try:
-        r = cli("info", "--threads", "2")
+        r = cli("info", "--threads", "3")
         assert r.code == 0
-        assert "dlscratch threads (batches, convolutions, pooling): 2" in r.out.splitlines()
-        assert parallel.get_num_threads() == 2
+        lines = r.out.splitlines()
+        assert (f"dlscratch threads: 3 (usable cores: {cores}; set with --threads or "
+                "$DLSCRATCH_NUM_THREADS)") in lines
+        assert "kernels: fast (set DLSCRATCH_KERNELS=reference for the book's plain NumPy)" in lines
+        blas = [line for line in lines if line.startswith("blas: ")]
+        assert blas and all(", 1 threads: " in line and line.endswith("(held at 1 thread by "
+                                                                       "dlscratch)")
+                            for line in blas)
+        assert dlscratch.get_num_threads() == 3
     finally:
-        parallel.set_num_threads(1)
+        dlscratch.set_num_threads(1)
 
 
 def test_info_with_data_dir_shows_the_folder_in_use(cli, tmp_path):

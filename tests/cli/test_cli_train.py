@@ -56,6 +56,11 @@ def test_train_writes_every_file_and_ends_with_the_accuracy(trained_run, mnist_r
     config = json.loads((out / "config.json").read_text())["settings"]
     assert config["model"] == "two-layer" and config["optimizer"] == "sgd"
     assert config["iterations"] == 50 and config["limit"] == 500
+    from dlscratch.train import RunConfig  # config.json is the run's RunConfig written out
+
+    run_config = RunConfig.read(out / "config.json")
+    assert (out / "config.json").read_text() == run_config.to_json()
+    assert run_config == RunConfig(iterations=50, limit=500, eval_limit=200)
 
     meta, groups = read_checkpoint(out / "checkpoint.npz")
     assert meta["iteration"] == 50 and meta["optimizer"]["type"] == "SGD"
@@ -166,14 +171,14 @@ def test_interrupted_run_resumes_exactly(cli, mnist_root, tmp_path, monkeypatch)
             "--batchnorm", "--schedule", "cosine", "--warmup", "0.5", "--epochs", "3", *SMALL)
     assert cli(*args, "--out", tmp_path / "straight").code == 0
 
-    step = Trainer._step
+    step = Trainer.train_step
 
     def ctrl_c_in_epoch_3(self):
         if self.iteration == 14:
             raise KeyboardInterrupt
         step(self)
 
-    monkeypatch.setattr(Trainer, "_step", ctrl_c_in_epoch_3)
+    monkeypatch.setattr(Trainer, "train_step", ctrl_c_in_epoch_3)
     r = cli(*args, "--out", tmp_path / "run")
     assert r.code == 130 and "continues with --resume" in r.err
     assert read_checkpoint(tmp_path / "run" / "checkpoint.npz")[0]["iteration"] == 12
@@ -195,14 +200,16 @@ def test_existing_run_is_not_overwritten_without_resume(cli, trained_run):
 
 
 @pytest.mark.parametrize("change, message", [
-    (("--batch-size", "60"), "batch_size: checkpoint 50 vs now 60"),
-    (("--lr", "0.5"), "base_lr"),
-    (("--seed", "9"), "seed"),
-    (("--limit", "240"), "train_size"),
-    (("--hidden", "30"), "the network differs"),
-    (("--optimizer", "adam"), "optimizer"),
+    (("--batch-size", "60"), "(--batch-size: saved 50 vs now 60)"),
+    (("--lr", "0.5"), "(--lr: saved 0.1 vs now 0.5)"),
+    (("--seed", "9"), "(--seed: saved 0 vs now 9)"),
+    (("--limit", "240"), "(--limit: saved 300 vs now 240)"),
+    (("--hidden", "30"), "(--hidden: saved unset vs now 30)"),
+    (("--optimizer", "adam"), "(--optimizer: saved sgd vs now adam)"),
+    (("--dataset", "fashion-mnist"), "(--dataset: saved mnist vs now fashion-mnist)"),
+    (("--seed", "9", "--lr", "0.5"), "(--lr: saved 0.1 vs now 0.5; --seed: saved 0 vs now 9)"),
     # a cosine schedule spans the whole run: a longer run is a different run
-    (("--epochs", "2"), "schedule"),
+    (("--epochs", "2"), "(--epochs: saved 1.0 vs now 2.0 (--schedule cosine spans the whole run))"),
 ])
 def test_resume_with_different_settings_is_refused_and_changes_nothing(
         cli, cosine_run, tmp_path, change, message):
@@ -212,7 +219,7 @@ def test_resume_with_different_settings_is_refused_and_changes_nothing(
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     r = cli("train", "--resume", *change, "--out", run)
     assert r.code == 1
-    assert "cannot resume a different run" in r.err and message in r.err
+    assert f"{run / 'config.json'}: cannot resume a different run {message}" in r.err
     assert r.err.count("\n") == 1
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # config.json too
 
@@ -232,3 +239,29 @@ def test_divergence_is_one_clear_line(cli, mnist_root, tmp_path):
     assert re.search(r"non-finite values first appear in (Affine|Relu)\d", r.err)
     assert "smaller learning rate" in r.err
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # no numpy noise
+
+
+def test_library_errors_are_told_in_flags():
+    from dlscratch.cli.train_cmd import flag_message
+
+    assert flag_message("batchnorm=True cannot be used with model='simple-cnn'") == \
+        "--batchnorm cannot be used with --model simple-cnn"
+    assert flag_message("batch_size must be an integer >= 1, got 0") == \
+        "--batch-size must be an integer >= 1, got 0"
+    assert flag_message("hidden=[20, 30], dropout=0.5 cannot be used with model='x'") == \
+        "--hidden 20 30, --dropout 0.5 cannot be used with --model x"
+    # words that are not whole argument names stay as they are
+    assert flag_message("dropout_ratio and 'model' and models stay") == \
+        "dropout_ratio and model and models stay"
+
+
+def test_the_old_settings_names_still_work_with_a_warning():
+    from dlscratch.cli import train_cmd
+
+    with pytest.warns(DeprecationWarning, match="train_cmd.DEFAULTS is deprecated"):
+        defaults = train_cmd.DEFAULTS
+    assert defaults["batch_size"] == 100 and defaults["schedule"] == "constant"
+    with pytest.warns(DeprecationWarning, match="use Trainer.from_config"):
+        assert callable(train_cmd.make_trainer)
+    with pytest.raises(AttributeError):
+        train_cmd.no_such_name  # noqa: B018

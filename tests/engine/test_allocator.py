@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from dlscratch import allocator
+from dlscratch.kernels import allocator
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt only")
 def test_takes_effect_on_glibc():
     # In a child process: the setting is process-wide.
-    code = ("from dlscratch.allocator import keep_freed_memory; import numpy as np; "
+    code = ("from dlscratch.kernels.allocator import keep_freed_memory; import numpy as np; "
             "ok = keep_freed_memory(); a = np.ones(5_000_000); print(ok, a.sum())")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.split() == ["True", "5000000.0"], r.stderr

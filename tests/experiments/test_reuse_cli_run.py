@@ -1,5 +1,8 @@
 """Experiments reuse a `dlscratch train` run only when it is exactly the same training."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -40,3 +43,24 @@ def test_different_training_is_not_reused(cli_run, tmp_path, monkeypatch):
     _train(Context(quick=False, out_dir=tmp_path, reuse_runs=[cli_run]), epochs=2)
     _train(Context(quick=True, out_dir=tmp_path, reuse_runs=[cli_run]))
     assert len(calls) == 2
+
+
+def test_a_run_with_an_old_config_json_is_reused_too(cli_run, tmp_path, monkeypatch):
+    """config.json as `dlscratch train` wrote it before RunConfig: {"settings": {...}}."""
+    old = shutil.copytree(cli_run, tmp_path / "old-run")
+    record = json.loads((old / "config.json").read_text())
+    (old / "config.json").write_text(json.dumps({"settings": record["settings"]}))
+    monkeypatch.setattr(Trainer, "train", lambda self: pytest.fail("should have been reused"))
+    _, history = _train(Context(quick=False, out_dir=tmp_path, reuse_runs=[old]))
+    assert history["iteration"][-1] == 2
+
+
+def test_a_broken_config_json_is_skipped(cli_run, tmp_path, monkeypatch):
+    broken = shutil.copytree(cli_run, tmp_path / "broken")
+    record = json.loads((broken / "config.json").read_text())
+    record["settings"]["batch_size"] = "100"
+    (broken / "config.json").write_text(json.dumps(record))
+    calls = []
+    monkeypatch.setattr(Trainer, "train", lambda self: calls.append(1) or {"iteration": [0]})
+    _train(Context(quick=False, out_dir=tmp_path, reuse_runs=[broken]))
+    assert calls == [1]

@@ -79,8 +79,8 @@ def test_evaluation_sample_limit(make_trainer, data):
     net, trainer = make_trainer(epochs=2, evaluate_sample_num_per_epoch=10,
                                 x_val=data["val"][0], t_val=data["val"][1])
     calls = []
-    accuracy = net.accuracy
-    net.accuracy = lambda x, t: calls.append(len(x)) or accuracy(x, t)
+    accuracy = trainer.model.accuracy  # the Trainer evaluates through its DataParallel model
+    trainer.model.accuracy = lambda x, t: calls.append(len(x)) or accuracy(x, t)
     h = trainer.train()
     assert calls == [10] * 9  # train, test and val, 3 evaluations
     for name in ("train", "test", "val"):
@@ -112,16 +112,16 @@ def test_no_progress_output_by_default(make_trainer, capsys):
 
 
 def record_batches(trainer) -> list[np.ndarray]:
-    """Wrap trainer._next_batch so every drawn index array is kept."""
+    """Wrap trainer.sampler.batch so every drawn index array is kept."""
     drawn = []
-    next_batch = trainer._next_batch
+    batch = trainer.sampler.batch
 
-    def spy():
-        idx = next_batch()
+    def spy(iteration):
+        idx = batch(iteration)
         drawn.append(np.array(idx))
         return idx
 
-    trainer._next_batch = spy
+    trainer.sampler.batch = spy
     return drawn
 
 

@@ -31,9 +31,10 @@ CASES = {
 }
 
 
-def interrupt_at(net, iteration: int) -> None:
-    """Make net.gradient raise KeyboardInterrupt on its `iteration`-th call (a Ctrl-C)."""
-    gradient, calls = net.gradient, [0]
+def interrupt_at(trainer, iteration: int) -> None:
+    """Make the trainer's gradient raise KeyboardInterrupt on its `iteration`-th call (a
+    Ctrl-C). The Trainer runs the network through its DataParallel wrapper, trainer.model."""
+    gradient, calls = trainer.model.gradient, [0]
 
     def interrupted(x, t):
         calls[0] += 1
@@ -41,7 +42,7 @@ def interrupt_at(net, iteration: int) -> None:
             raise KeyboardInterrupt
         return gradient(x, t)
 
-    net.gradient = interrupted
+    trainer.model.gradient = interrupted
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_resume_after_interrupt_equals_straight_run(run, helpers, tmp_path, case
     expected = straight.train()
 
     net, trainer = run(kind, options, epochs=4, sampling=sampling, checkpoint_path=ck)
-    interrupt_at(net, 2 * 7 + 3)  # in epoch 3: epochs 1 and 2 are checkpointed
+    interrupt_at(trainer, 2 * 7 + 3)  # in epoch 3: epochs 1 and 2 are checkpointed
     with pytest.raises(KeyboardInterrupt):
         trainer.train()
     assert read_checkpoint(ck)[0]["iteration"] == 14
@@ -91,7 +92,7 @@ def test_resume_with_iterations_ending_mid_epoch(run, helpers, tmp_path, samplin
 
     # a run of 23 iterations interrupted at iteration 22 (last checkpoint: epoch 3)
     net, trainer = run(kind, options, iterations=23, sampling=sampling, checkpoint_path=ck)
-    interrupt_at(net, 22)
+    interrupt_at(trainer, 22)
     with pytest.raises(KeyboardInterrupt):
         trainer.train()
     fresh_net, resumed = run(kind, options, iterations=23, sampling=sampling, checkpoint_path=ck)

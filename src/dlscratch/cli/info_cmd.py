@@ -1,4 +1,5 @@
-"""`dlscratch info`: versions, the BLAS in use, where data is looked for and whether it is there."""
+"""`dlscratch info`: versions, threads, BLAS, kernels, where data is looked for and whether it
+is there."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import platform
 
 import numpy as np
 
-from dlscratch import __version__, parallel
+from dlscratch import __version__, kernels
+from dlscratch.kernels.threads import ENV_VAR as THREADS_ENV_VAR
+from dlscratch.kernels.threads import usable_cores
 
 
 def add_parser(sub):
@@ -29,8 +32,11 @@ def run(args) -> int:
     print(f"dlscratch {__version__}")
     print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}")
     for line in blas_info():
-        print(f"blas: {line}")
-    print(f"dlscratch threads (batches, convolutions, pooling): {parallel.get_num_threads()}")
+        print(f"blas: {line} (held at 1 thread by dlscratch)")
+    print(f"dlscratch threads: {kernels.get_num_threads()} (usable cores: {usable_cores()}; "
+          f"set with --threads or ${THREADS_ENV_VAR})")
+    print(f"kernels: {kernels.in_use()} (set DLSCRATCH_KERNELS=reference for the book's plain "
+          "NumPy)")
     print(f"data: explicit --data-dir, else ${ENV_VAR}, else the user cache")
     for status in data_search_info(args.data_dir).values():
         print(status.describe())

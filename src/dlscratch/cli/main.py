@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlscratch import __version__, parallel
-from dlscratch.allocator import keep_freed_memory
+from dlscratch import __version__, kernels
 from dlscratch.cli import evaluate_cmd, experiment_cmd, info_cmd, predict_cmd, train_cmd
+from dlscratch.kernels.allocator import keep_freed_memory
 
 COMMANDS = (train_cmd, evaluate_cmd, predict_cmd, info_cmd, experiment_cmd)
 
@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser.add_argument(
             "--threads", type=positive_int, default=None,
             help="dlscratch threads: big batches split among them, else the convolutions' and "
-                 "max pooling's chunks (default: $DLSCRATCH_NUM_THREADS or 1)")
+                 "max pooling's chunks; results do not depend on it (default: the cores this "
+                 "process may use; $DLSCRATCH_NUM_THREADS overrides)")
     return parser
 
 
@@ -45,14 +46,14 @@ def positive_int(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from dlscratch.data import DataError
-    from dlscratch.io.serialize import ModelFileError
+    from dlscratch.errors import ModelFileError
     from dlscratch.train import TrainingDiverged
 
     try:
         args = build_parser().parse_args(argv)
         keep_freed_memory()
         if args.threads is not None:
-            parallel.set_num_threads(args.threads)
+            kernels.set_num_threads(args.threads)
         return args.run(args) or 0
     except CliError as exc:
         print(f"dlscratch: error: {exc}", file=sys.stderr)

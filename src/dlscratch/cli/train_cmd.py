@@ -1,40 +1,33 @@
 """`dlscratch train`: train a course network on MNIST or Fashion-MNIST.
 
 Writes into --out: model.npz, checkpoint.npz (after every epoch), history.json, history.csv,
-curves.png and config.json, and ends with the line `test accuracy: 0.9712`.
+curves.png and config.json (the run's RunConfig), and ends with the line
+`test accuracy: 0.9712`.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import contextlib
+import dataclasses
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from dlscratch.nets.factory import CONV_MODELS, MODELS
+from dlscratch.nets.factory import CONV_MODELS
+from dlscratch.train.run_config import CHOICES, RESUMABLE_CHANGES, RunConfig
 
-PRESETS = {  # the course's settings per model; any flag overrides
-    "two-layer": {"optimizer": "sgd", "lr": 0.1, "iterations": 10000},
-    "multi-layer": {"optimizer": "adam", "lr": 0.001, "epochs": 10},
-    "simple-cnn": {"optimizer": "adam", "lr": 0.001, "epochs": 20},
-    "deep-cnn": {"optimizer": "adam", "lr": 0.001, "epochs": 20},
-}
-DEFAULTS = {"model": "two-layer", "dataset": "mnist", "batch_size": 100, "weight_decay": 0.0,
-            "dropout": 0.0, "batchnorm": False, "activation": "relu", "seed": 0, "limit": None,
-            "val_fraction": 0.0, "patience": None, "schedule": "constant", "step_size": 10.0,
-            "gamma": 0.1, "warmup": 0.0, "eval_limit": 10000, "sampling": "shuffle",
-            "augment": False, "dtype": "float32", "hidden": None, "epochs": None,
-            "iterations": None, "momentum": None, "data_dir": None}
+FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))  # flag --x-y is field x_y
 
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train a network; prints 'test accuracy: 0.9712'",
                        description=__doc__)
     a = p.add_argument
-    a("--model", choices=MODELS, help="network (default two-layer)")
-    a("--dataset", choices=("mnist", "fashion-mnist"), help="default mnist")
-    a("--optimizer", choices=("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"))
+    a("--model", choices=CHOICES["model"], help="network (default two-layer)")
+    a("--dataset", choices=CHOICES["dataset"], help="default mnist")
+    a("--optimizer", choices=CHOICES["optimizer"], help="the model's preset by default")
     a("--lr", type=float, help="learning rate (model's preset by default)")
     a("--momentum", type=float, help="momentum for momentum/nesterov (default 0.9)")
     group = p.add_mutually_exclusive_group()
@@ -44,13 +37,13 @@ def add_parser(sub):
     a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
     a("--dropout", type=float, help="dropout ratio (multi-layer, deep-cnn)")
     a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
-    a("--activation", choices=("relu", "sigmoid"), help="hidden activation (default relu)")
+    a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
     a("--hidden", type=int, nargs="+", help="hidden layer sizes")
-    a("--schedule", choices=("constant", "step", "cosine"), help="learning-rate schedule")
+    a("--schedule", choices=CHOICES["schedule"], help="learning-rate schedule")
     a("--step-size", type=float, help="epochs between decays for --schedule step (10)")
     a("--gamma", type=float, help="decay factor for --schedule step (0.1)")
     a("--warmup", type=float, help="warm-up epochs for --schedule cosine (0)")
-    a("--sampling", choices=("shuffle", "replacement"),
+    a("--sampling", choices=CHOICES["sampling"],
       help="shuffled epochs (default) or the book's sampling with replacement")
     a("--augment", action="store_true", default=None, help="random shifts/rotations (CNNs)")
     a("--val-fraction", type=float, help="hold out this fraction of training data")
@@ -58,7 +51,7 @@ def add_parser(sub):
     a("--eval-limit", type=int, help="samples per per-epoch accuracy (default 10000)")
     a("--limit", type=int, help="use only the first N training images")
     a("--seed", type=int, help="seed for init, sampling and dropout (default 0)")
-    a("--dtype", choices=("float32", "float64"))
+    a("--dtype", choices=CHOICES["dtype"])
     a("--data-dir", help="folder holding mnist/ and fashion-mnist/")
     a("--out", default="runs/latest", help="output folder (default runs/latest)")
     a("--resume", action="store_true",
@@ -69,135 +62,142 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def resolve_settings(args) -> dict:
-    """Explicit flags > the saved config of a resumed run > the model's preset > defaults."""
-    given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
-    saved = {}
+def run_config(args) -> RunConfig:
+    """The run's RunConfig: explicit flags > the saved config of a resumed run > the model's
+    preset > the defaults. A resumed run may change only its length (not with a cosine
+    schedule), --eval-limit and --data-dir; other changes are refused, naming the flags."""
+    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
+    if not args.resume:
+        with flags_in_errors():
+            return RunConfig(**given)
     config_path = Path(args.out) / "config.json"
-    if args.resume:
-        if not config_path.exists():
-            raise ValueError(f"--resume: {config_path} not found (nothing to resume in {args.out})")
-        saved = json.loads(config_path.read_text())["settings"]
-    for key in ("optimizer", "lr"):
-        if getattr(args, key) is not None:
-            given[key] = getattr(args, key)
-    model = given.get("model") or saved.get("model") or DEFAULTS["model"]
-    settings = {**DEFAULTS, **PRESETS[model], **saved, **given, "model": model}
-    if "epochs" in given or "iterations" in given:  # one length flag replaces the other
-        settings["epochs" if "iterations" in given else "iterations"] = None
-    elif settings.get("epochs") is not None and settings.get("iterations") is not None:
-        settings["epochs"] = None
-    _validate(settings)
-    _check_combinations(settings, given)
-    return settings
+    if not config_path.exists():
+        raise ValueError(f"--resume: {config_path} not found (nothing to resume in {args.out})")
+    saved = RunConfig.read(config_path)  # also a config.json of an earlier version
+    with flags_in_errors():
+        config = saved.replace(**given)
+    changes = saved.differences(config)
+    refused = [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)}" for k, (a, b) in changes.items()
+               if k not in RESUMABLE_CHANGES]
+    if config.schedule == "cosine":
+        refused += [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)} (--schedule cosine spans "
+                    f"the whole run)" for k, (a, b) in changes.items()
+                    if k in ("epochs", "iterations")]
+    if refused:
+        raise ValueError(f"{config_path}: cannot resume a different run ({'; '.join(refused)})")
+    return config
 
 
-def _check_combinations(s: dict, given: dict) -> None:
-    """Flags that would be silently ignored with the other settings are errors instead."""
-    if s["momentum"] is not None and s["optimizer"] not in ("momentum", "nesterov"):
-        raise ValueError("--momentum is for --optimizer momentum or nesterov, not "
-                         f"{s['optimizer']}")
-    for flag, key, schedule in (("--step-size", "step_size", "step"), ("--gamma", "gamma", "step"),
-                                ("--warmup", "warmup", "cosine")):
-        if key in given and s["schedule"] != schedule:
-            raise ValueError(f"{flag} is for --schedule {schedule}, not {s['schedule']}")
+@contextlib.contextmanager
+def flags_in_errors():
+    """Re-raise the library's ValueErrors with flags for argument names (flag_message)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(flag_message(str(exc))) from None
 
 
-def _validate(s: dict) -> None:
-    checks = (("--lr", s["lr"], s["lr"] > 0),
-              ("--batch-size", s["batch_size"], s["batch_size"] >= 1),
-              ("--dropout", s["dropout"], 0 <= s["dropout"] < 1),
-              ("--weight-decay", s["weight_decay"], s["weight_decay"] >= 0),
-              ("--val-fraction", s["val_fraction"], 0 <= s["val_fraction"] < 1),
-              ("--limit", s["limit"], s["limit"] is None or s["limit"] >= 1),
-              ("--epochs", s["epochs"], s["epochs"] is None or 0 < s["epochs"] < math.inf),
-              ("--patience", s["patience"], s["patience"] is None or s["patience"] >= 1),
-              ("--eval-limit", s["eval_limit"], s["eval_limit"] is None or s["eval_limit"] >= 1),
-              ("--iterations", s["iterations"], s["iterations"] is None or s["iterations"] >= 1))
-    for flag, value, ok in checks:
-        if not ok:
-            raise ValueError(f"{flag} has an invalid value: {value!r}")
-    if s["patience"] is not None and not s["val_fraction"]:
-        raise ValueError("--patience needs a validation set: add --val-fraction (e.g. 0.1)")
+_ARGUMENT = re.compile(
+    r"(?<![\w'-])(" + "|".join(sorted(FIELDS, key=len, reverse=True)) + r")"
+    r"(?:=(\[[^\]]*\]|\([^)]*\)|'[^']*'|[^\s,;:()]+))?(?![\w'=])")
 
 
-def make_trainer(s: dict, net, data, checkpoint):
-    from dlscratch.train import Trainer
+def flag_message(message: str) -> str:
+    """A library error about RunConfig/build_model arguments, told in flags:
+    "batchnorm=True cannot be used with model='simple-cnn'" ->
+    "--batchnorm cannot be used with --model simple-cnn"; quoted words lose their quotes."""
+    def as_flag(match):
+        name, value = match.groups()
+        if value is None or value == "True":
+            return _flag(name)
+        return f"{_flag(name)} {value.strip(chr(39) + '[]()').replace(',', '')}"
 
-    (x_train, t_train), (x_test, t_test), (x_val, t_val) = data
-    opt_param = {"lr": s["lr"]}
-    if s["optimizer"] in ("momentum", "nesterov") and s["momentum"] is not None:
-        opt_param["momentum"] = s["momentum"]
-    schedule = {"constant": None,
-                "step": {"name": "step", "step": s["step_size"], "gamma": s["gamma"]},
-                "cosine": {"name": "cosine", "total": None, "warmup": s["warmup"]}}[s["schedule"]]
-    augment = None
-    if s["augment"]:
-        if s["model"] not in CONV_MODELS:
-            raise ValueError("--augment works on images: use it with simple-cnn or deep-cnn")
-        from dlscratch.data.augment import augment_batch
-        augment = augment_batch
-    trainer = Trainer(net, x_train, t_train, x_test, t_test, epochs=s["epochs"],
-                      iterations=s["iterations"], mini_batch_size=s["batch_size"],
-                      optimizer=s["optimizer"], optimizer_param=opt_param,
-                      evaluate_sample_num_per_epoch=s["eval_limit"], x_val=x_val, t_val=t_val,
-                      sampling=s["sampling"], seed=s["seed"], checkpoint_path=checkpoint,
-                      early_stopping_patience=s["patience"], augment=augment,
-                      progress=not s.get("quiet"))
-    if schedule is not None and schedule["name"] == "cosine":
-        schedule["total"] = trainer.max_iter / trainer.iter_per_epoch
-    if schedule is not None:
-        from dlscratch.optim import get_schedule
-        trainer.schedule = get_schedule(schedule)
-    return trainer
+    return re.sub(r"'([\w.+-]+)'", r"\1", _ARGUMENT.sub(as_flag, message))
 
 
-def load_data(s: dict):
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _show(value) -> str:
+    if value is None:
+        return "unset"
+    return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def load_data(config: RunConfig):
+    """((x_train, t_train), (x_test, t_test), (x_val, t_val)) for the run: the dataset (flat
+    vectors (N, 784) for the multi-layer networks, images (N, 1, 28, 28) for the CNNs), its
+    first `limit` training images, less `val_fraction` of them held out for validation
+    (x_val, t_val: None without)."""
     from dlscratch.data import load_dataset, train_val_split
 
     (x_train, t_train), (x_test, t_test) = load_dataset(
-        s["dataset"], flatten=s["model"] not in CONV_MODELS, data_dir=s["data_dir"])
-    if s["limit"] is not None:
-        x_train, t_train = x_train[:s["limit"]], t_train[:s["limit"]]
+        config.dataset, flatten=config.model not in CONV_MODELS, data_dir=config.data_dir)
+    if config.limit is not None:
+        x_train, t_train = x_train[:config.limit], t_train[:config.limit]
     x_val = t_val = None
-    if s["val_fraction"]:
-        (x_train, t_train), (x_val, t_val) = train_val_split(x_train, t_train, s["val_fraction"],
-                                                             seed=s["seed"])
+    if config.val_fraction:
+        (x_train, t_train), (x_val, t_val) = train_val_split(
+            x_train, t_train, config.val_fraction, seed=config.seed)
     return (x_train, t_train), (x_test, t_test), (x_val, t_val)
 
 
 def run(args) -> int:
+    from dlscratch.data.augment import augment_batch
     from dlscratch.io.atomic import atomic_write_text
     from dlscratch.io.serialize import save
-    from dlscratch.nets.factory import build_model
     from dlscratch.plots import plot_history
-    from dlscratch.train import save_history
+    from dlscratch.train import Trainer, save_history
 
-    s = resolve_settings(args)
-    s["quiet"] = args.quiet
+    config = run_config(args)
     out = Path(args.out)
     checkpoint = out / "checkpoint.npz"
     if not args.resume and checkpoint.exists():
         raise ValueError(f"{out} already holds a run: add --resume to continue it, or choose "
                          "another --out")
-    data = load_data(s)
-    net = build_model(s["model"], s["activation"], s["dropout"], s["batchnorm"],
-                      s["weight_decay"], s["hidden"], dtype=np.dtype(s["dtype"]), seed=s["seed"])
-    trainer = make_trainer(s, net, data, checkpoint)
+    data = load_data(config)
+    with flags_in_errors():
+        net = config.build_model()
+    trainer = Trainer.from_config(net, data, config, augment=augment_batch,
+                                  checkpoint_path=checkpoint, progress=not args.quiet)
     if args.resume:  # before config.json is rewritten: a refused resume must not change the run
         trainer.resume(checkpoint)
         print(f"resuming at iteration {trainer.iteration} of {trainer.max_iter}")
     out.mkdir(parents=True, exist_ok=True)
-    saved = {k: v for k, v in s.items() if k != "quiet"}
-    atomic_write_text(out / "config.json", json.dumps({"settings": saved}, indent=1))
+    atomic_write_text(out / "config.json", config.to_json())
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = trainer.train()  # a blow-up ends in TrainingDiverged, not numpy warnings
     save(net, out / "model.npz")
     save_history(history, out)
-    plot_history(history, out / "curves.png", f"{s['model']} on {s['dataset']}")
+    plot_history(history, out / "curves.png", f"{config.model} on {config.dataset}")
     (_, _), (x_test, t_test), _ = data
-    accuracy = net.accuracy(x_test, t_test)
+    accuracy = trainer.model.accuracy(x_test, t_test)
     if args.quiet is False:
         print(f"wrote {out}/: model.npz checkpoint.npz history.json history.csv curves.png")
     print(f"test accuracy: {accuracy:.4f}")
     return 0
+
+
+def __getattr__(name: str):
+    """Names of the settings dict this module used before RunConfig, kept for a while."""
+    moved = {"DEFAULTS": "RunConfig's field defaults", "resolve_settings": "run_config(args)",
+             "make_trainer": "Trainer.from_config(net, data, RunConfig(...))"}
+    if name not in moved:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"dlscratch.cli.train_cmd.{name} is deprecated: use {moved[name]}",
+                  DeprecationWarning, stacklevel=2)
+    if name == "DEFAULTS":
+        return {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    if name == "resolve_settings":
+        return lambda args: run_config(args).to_dict()
+
+    def make_trainer(s: dict, net, data, checkpoint):
+        from dlscratch.data.augment import augment_batch
+        from dlscratch.train import Trainer
+
+        config = RunConfig(**{k: v for k, v in s.items() if k in FIELDS})
+        return Trainer.from_config(net, data, config, augment=augment_batch,
+                                   checkpoint_path=checkpoint, progress=not s.get("quiet"))
+
+    return make_trainer

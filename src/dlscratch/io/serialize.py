@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dlscratch.io.atomic import atomic_write
 from dlscratch.errors import ModelFileError
+from dlscratch.io.atomic import atomic_write
 from dlscratch.layers import LAYER_TYPES, build_layer, layer_spec
 from dlscratch.nets import COURSE_NETS, Sequential
 

@@ -106,9 +106,3 @@ __all__ = ["IMPLEMENTATIONS", "col2im", "conv2d", "conv2d_backward",
            "max_pool2d", "max_pool2d_backward", "relu", "run_chunks", "set_num_threads",
            "sum_rows", "threads", "use"]
 
-
-def __getattr__(name):  # TEMPORARY while the Trainer moves to kernels.data_parallel
-    if name == "DataParallel":
-        from dlscratch.kernels.data_parallel import DataParallel
-        return DataParallel
-    raise AttributeError(name)

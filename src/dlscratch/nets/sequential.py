@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.gradient import numerical_gradient
-from dlscratch.metrics import accuracy
 from dlscratch.layers import Layer, LayerStack, SoftmaxWithLoss
+from dlscratch.metrics import accuracy
 
 
 class Sequential:
