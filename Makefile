@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/dlscratch train --model two-layer --out runs/make-run
 
 test: $(VENV)/.installed
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
+	DLSCRATCH_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[bench]'

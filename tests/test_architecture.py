@@ -46,7 +46,7 @@ NOT_FOR_THE_COURSE = ("train", "data", "cli", "experiments", "plots")  # + matpl
 KERNEL_WING = "kernels"
 KERNEL_BRIDGE = "kernels.data_parallel"  # the one kernel module that knows layers and networks
 # deprecated top-level aliases of kernel modules: for rule 3 they are those modules
-KERNEL_ALIASES = {"parallel": "kernels.threads"}
+KERNEL_ALIASES = {"parallel": "kernels.pool"}
 
 
 @dataclass(frozen=True)
@@ -458,13 +458,13 @@ def test_a_parent_package_can_close_a_cycle(tmp_path):
 
 def test_each_rule_can_fail(tmp_path):
     pkg = _write_package(tmp_path, {
-        "kernels/__init__.py": "", "kernels/conv.py": "", "kernels/threads.py": "",
+        "kernels/__init__.py": "", "kernels/conv.py": "", "kernels/pool.py": "",
         "kernels/data_parallel.py": "from dlscratch.layers import Affine\n",  # allowed
         "kernels/fast.py": "from dlscratch.nets import sequential\n",  # rule 4
         "layers/__init__.py": "",
         "layers/good.py": "from dlscratch.kernels import conv2d\nimport dlscratch.kernels\n",
         "layers/conv.py": "from dlscratch.kernels import conv\n",  # rule 3
-        "layers/pool.py": "from ..kernels.threads import run_chunks\n",  # rule 3
+        "layers/pool.py": "from ..kernels.pool import run_chunks\n",  # rule 3
         "layers/old.py": "from dlscratch.parallel import run_chunks\n",  # rule 3 (an alias)
         "layers/save.py": "def save():\n    from dlscratch.io import atomic\n",  # rule 5
         "nets/__init__.py": "", "nets/sequential.py": "import dlscratch.io\n",  # rule 5
@@ -478,7 +478,7 @@ def test_each_rule_can_fail(tmp_path):
         "train/__init__.py": "from dlscratch.train.trainer import Trainer\n",  # allowed
         "train/trainer.py": "from dlscratch.io.atomic import x\nfrom dlscratch.nets import y\n"
                             "from dlscratch.data import z\n",  # data: rule 2; io, nets: fine
-        "parallel.py": "from dlscratch.kernels.threads import run_chunks\n",
+        "parallel.py": "from dlscratch.kernels.pool import run_chunks\n",
         "plots.py": "", "data/__init__.py": "", "cli/main.py": "", "experiments/base.py": "",
     })
     _, edges = read_package(pkg)
@@ -486,7 +486,7 @@ def test_each_rule_can_fail(tmp_path):
     expected = {
         "dlscratch.kernels.fast": "dlscratch.nets.sequential",
         "dlscratch.layers.conv": "dlscratch.kernels.conv",
-        "dlscratch.layers.pool": "dlscratch.kernels.threads",
+        "dlscratch.layers.pool": "dlscratch.kernels.pool",
         "dlscratch.layers.old": "dlscratch.parallel",
         "dlscratch.layers.save": "dlscratch.io.atomic",
         "dlscratch.nets.sequential": "dlscratch.io",

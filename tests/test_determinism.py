@@ -35,7 +35,7 @@ from dlscratch.data import FILE_NAMES, load_dataset
 from dlscratch.data.augment import augment_batch
 from dlscratch.kernels import conv as conv_kernels
 from dlscratch.kernels import data_parallel
-from dlscratch.kernels.threads import threads_here
+from dlscratch.kernels.pool import threads_here
 from dlscratch.layers import Affine, Convolution, Pooling, Relu, Residual
 from dlscratch.nets import (
     DeepConvNet,

@@ -3,7 +3,7 @@
 
 import warnings
 
-from dlscratch.kernels.threads import get_num_threads, run_chunks, set_num_threads, threads_here
+from dlscratch.kernels.pool import get_num_threads, run_chunks, set_num_threads, threads_here
 
 warnings.warn("dlscratch.parallel moved: use dlscratch.set_num_threads / get_num_threads / "
               "threads, and dlscratch.kernels.run_chunks", DeprecationWarning, stacklevel=2)

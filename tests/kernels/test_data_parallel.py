@@ -182,13 +182,21 @@ def test_layers_hold_the_sum_of_the_parts(split_always, monkeypatch):
 
 
 def test_big_batches_are_split_and_small_ones_not():
-    net, x = SimpleConvNet(seed=0), np.zeros((100, 1, 28, 28), np.float32)  # 12M values x 3
+    # work = samples x (input + every layer's output values per sample), x3 in training
+    net = SimpleConvNet(seed=0)  # 784 + 17,280 + 17,280 + 4,320 + 100 + 100 + 10 per image
     model = DataParallel(net)
-    t = np.arange(100) % 10
-    model.gradient(x, t)
+    x, t = np.zeros((100, 1, 28, 28), np.float32), np.arange(100) % 10
+    model.gradient(x, t)  # 100 x 39,874 x 3 = 12.0M
     assert model.last_parts == 2
     model.gradient(x[:16], t[:16])  # 1.9M: under MIN_SPLIT_WORK
     assert model.last_parts == 1
+    with kernels.threads(1):  # the parts depend on the batch only
+        assert model.parts(x, [slice(0, 100)], True) == [slice(0, 50), slice(50, 100)]
+    dense = DataParallel(MultiLayerNetExtend(784, [100] * 5, 10))  # 784 + 1,010 per sample
+    assert dense.parts(np.zeros((128, 784), np.float32), [slice(0, 128)], True) is None
+    test = np.zeros((10_000, 784), np.float32)  # 17.9M, in chunks of 1000: 20 parts of 500
+    chunks = [slice(i, i + 1000) for i in range(0, 10_000, 1000)]
+    assert dense.parts(test, chunks, False) == [slice(i, i + 500) for i in range(0, 10_000, 500)]
 
 
 @pytest.mark.parametrize("case", ["batch-norm", "dropout", "one-sample", "custom-layer"])
@@ -219,6 +227,9 @@ def test_not_split_in_training(split_always, parts_seen, case):
     for key, g in net.gradient(x, t).items():
         np.testing.assert_array_equal(grads[key], g, err_msg=key)
     assert model.last_loss == net.last_loss
+    if case == "custom-layer":  # nor in inference
+        np.testing.assert_array_equal(model.predict(x), net.predict(x))
+        assert parts_seen == []
 
 
 # ---------------------------------------------------------------- inference
@@ -247,8 +258,9 @@ def test_split_inference_equals_the_bare_network(split_always, parts_seen, name)
     net.set_rng_state(state)
     np.testing.assert_array_equal(train_scores, net.predict(x, train_flg=True))
     assert parts_seen == []
-    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 2.5"):
-        model.predict(x, batch_size=2.5)
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match=f"batch_size must be an integer >= 1, got {bad}"):
+            model.predict(x, batch_size=bad)
 
 
 # ---------------------------------------------------------------- threads

@@ -15,12 +15,13 @@ import threading
 import numpy as np
 import pytest
 
-from dlscratch import kernels
+from dlscratch import SimpleConvNet, gradient_check, kernels
+from dlscratch.kernels import layout
 from dlscratch.kernels.layout import image_chunks
-from dlscratch.kernels.threads import get_num_threads, run_chunks, set_num_threads, threads_here
+from dlscratch.kernels.pool import get_num_threads, run_chunks, set_num_threads, threads_here
 
 # the module (the package's `threads` is the context manager of the same name)
-threads_module = importlib.import_module("dlscratch.kernels.threads")
+threads_module = importlib.import_module("dlscratch.kernels.pool")
 
 BARRIER_TIMEOUT_S = 30  # a missing worker breaks the barrier instead of hanging the test
 
@@ -32,12 +33,12 @@ def restore_threads():
     set_num_threads(before)
 
 
-def python(code, env_changes, **kwargs):
+def python(code, env_changes, timeout=120):
     """Run `python -c code` with the environment changed (None: the variable removed)."""
     env = {k: v for k, v in os.environ.items() if env_changes.get(k, "") is not None}
     env.update({k: v for k, v in env_changes.items() if v is not None})
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=120, **kwargs)
+                          env=env, timeout=timeout)
 
 
 def meeting_work(parties):
@@ -160,19 +161,33 @@ def test_run_chunks_raises_an_error_of_any_thread_and_goes_on(where):
     assert len({ident for _, ident in results}) == 3
 
 
-def test_a_worker_does_not_hand_work_on():
-    def work(s):
-        inner = run_chunks(lambda c: (threads_here(), threading.get_ident()),
-                           [slice(0, 1), slice(1, 2), slice(2, 3)])
-        return threads_here(), {ident for _, ident in inner}, {n for n, _ in inner}, \
-            threading.get_ident()
+NESTED = """
+import threading
+from dlscratch import kernels
+from dlscratch.kernels.pool import run_chunks, threads_here
 
-    with kernels.threads(3):
-        results = run_chunks(work, [slice(i, i + 1) for i in range(6)])
-        assert threads_here() == 3
-    for here, inner_idents, inner_here, ident in results:
-        assert here == 1 and inner_here == {1}
-        assert inner_idents == {ident}  # the inner chunks ran in the worker itself
+meet = threading.Barrier(3, timeout=30)  # the first three chunks on three threads at once
+
+
+def work(s):
+    if s.start < 3:
+        meet.wait()
+    inner = run_chunks(lambda c: (threads_here(), threading.get_ident()),
+                       [slice(0, 1), slice(1, 2), slice(2, 3)])
+    return (threads_here(), sorted({n for n, _ in inner}),
+            {ident for _, ident in inner} == {threading.get_ident()})
+
+
+with kernels.threads(3):
+    print(run_chunks(work, [slice(i, i + 1) for i in range(6)]), threads_here())
+"""
+
+
+def test_a_worker_does_not_hand_work_on():
+    # A worker that handed its chunks on could wait for itself: run where a hang fails.
+    done = python(NESTED, {}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{[(1, [1], True)] * 6} 3"
 
 
 def _threads_in_child(queue):
@@ -197,6 +212,19 @@ def test_a_forked_child_can_run_chunks_on_threads():
             pytest.fail("the forked child hung in run_chunks")
     assert child.exitcode == 0
     assert queue.get() == ("ok", list(range(9)), 3)
+
+
+def test_network_gradient_check_on_three_threads_in_small_chunks(monkeypatch):
+    # every kernel's chunks shared among the threads, checked against central differences
+    monkeypatch.setattr(layout, "CHUNK_BYTES", 1)
+    net = SimpleConvNet(input_dim=(2, 9, 7), hidden_size=6, output_size=3, weight_init_std=0.4,
+                        conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+                        dtype=np.float64, seed=1)
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((6, 2, 9, 7)), rng.integers(0, 3, 6)
+    with kernels.threads(3):
+        errors = gradient_check(net, x, t, max_entries=40)
+    assert max(errors.values()) < 1e-6, errors
 
 
 # ---------------------------------------------------------------- BLAS, the old module
@@ -264,7 +292,5 @@ def test_image_chunks_known_bounds(monkeypatch):
     assert [s.stop - s.start for s in image_chunks(100, 57_600, 1 << 21)] == [25] * 4
     assert image_chunks(100, 1_000, 1 << 21) == [slice(0, 100)]
     assert [s.stop - s.start for s in image_chunks(7, 10, 20)] == [1, 2, 2, 2]
-    from dlscratch.kernels import layout
-
     monkeypatch.setattr(layout, "CHUNK_BYTES", 50)  # the default chunk size is read per call
     assert len(image_chunks(10, 10)) == 2

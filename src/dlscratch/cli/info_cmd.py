@@ -8,8 +8,8 @@ import platform
 import numpy as np
 
 from dlscratch import __version__, kernels
-from dlscratch.kernels.threads import ENV_VAR as THREADS_ENV_VAR
-from dlscratch.kernels.threads import usable_cores
+from dlscratch.kernels.pool import ENV_VAR as THREADS_ENV_VAR
+from dlscratch.kernels.pool import usable_cores
 
 
 def add_parser(sub):

@@ -21,14 +21,14 @@ import os
 
 from dlscratch.kernels import fast, reference
 from dlscratch.kernels.hints import input_grad_unused, input_grad_wanted
-from dlscratch.kernels.reference import col2im, im2col
-from dlscratch.kernels.threads import (
+from dlscratch.kernels.pool import (
     get_num_threads,
     hold_blas_at_one_thread,
     run_chunks,
     set_num_threads,
     threads,
 )
+from dlscratch.kernels.reference import col2im, im2col
 
 IMPLEMENTATIONS = {"fast": fast, "reference": reference}
 _active = {"name": None}

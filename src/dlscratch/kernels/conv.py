@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.kernels.layout import col2im_nhwc, im2col_nhwc, image_chunks, pad_nhwc
-from dlscratch.kernels.threads import run_chunks
+from dlscratch.kernels.pool import run_chunks
 
 
 def conv2d(x, W, b, stride=1, pad=0):

@@ -29,7 +29,7 @@ import copy
 import numpy as np
 
 from dlscratch.kernels.hints import input_grad_unused
-from dlscratch.kernels.threads import run_chunks
+from dlscratch.kernels.pool import run_chunks
 from dlscratch.layers import (
     Affine,
     BatchNormalization,

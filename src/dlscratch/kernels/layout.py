@@ -24,7 +24,8 @@ def image_chunks(n: int, bytes_per_image: int, chunk_bytes: int | None = None) -
     """Slices covering range(n), each of as many images as fit in `chunk_bytes` (at least 1).
 
     The bounds depend on the sizes only, never on the thread count; more than one chunk is
-    rounded up to an even count of near-equal chunks, so two threads share them evenly.
+    rounded up to an even count of near-equal chunks (so two threads share them evenly),
+    unless that would exceed n (an odd n of one image per chunk stays odd).
     """
     chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     count = -(-n // max(1, chunk_bytes // max(1, bytes_per_image)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlscratch.kernels.layout import col2im_nhwc, image_chunks, pad_nhwc, windows_nhwc
-from dlscratch.kernels.threads import run_chunks
+from dlscratch.kernels.pool import run_chunks
 
 
 def max_pool2d(x, pool_h, pool_w, stride, pad, train_flg=True):
