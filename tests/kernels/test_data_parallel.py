@@ -160,22 +160,20 @@ def test_layers_hold_the_sum_of_the_parts(split_always, monkeypatch):
     net = residual_net()
     model = DataParallel(net)
     x, t = data("residual", 7)
-    model.gradient(x, t)  # sizes measured; the replicas below are the parts'
-    replicas, real = [], data_parallel.replica
+    results, real = [], DataParallel._part_gradient
 
-    def recording(stack):
-        replicas.append(real(stack))
-        return replicas[-1]
+    def recording(self, *args):
+        result = real(self, *args)
+        results.append((result[0], {k: g.copy() for k, g in result[1].items()}))
+        return result
 
-    monkeypatch.setattr(data_parallel, "replica", recording)
+    monkeypatch.setattr(DataParallel, "_part_gradient", recording)
     model.gradient(x, t)
-    outer = [r for r in replicas if len(r.layers) == len(net.stack.layers)]
-    assert len(outer) == 2
-    for i, layer in enumerate(net.stack.layers):
-        if isinstance(layer, Affine):
-            a, b = outer[0].layers[i], outer[1].layers[i]
-            np.testing.assert_array_equal(layer.dW, a.dW + b.dW)
-            np.testing.assert_array_equal(layer.db, a.db + b.db)
+    assert len(results) == 2 and model.last_parts == 2
+    (loss_a, a), (loss_b, b) = results
+    assert model.last_loss == loss_a + loss_b + net.decay_loss()
+    for key, layer, attr in net.stack.param_refs:
+        np.testing.assert_array_equal(getattr(layer, "d" + attr), a[key] + b[key])
 
 
 # ---------------------------------------------------------------- split or not
@@ -355,41 +353,27 @@ def test_replicas_share_parameters_not_caches(split_always, monkeypatch):
         return replicas[-1]
 
     monkeypatch.setattr(data_parallel, "replica", recording)
-    model.gradient(x, t)
+    model.gradient(x, t)  # one thread here: one replica runs both parts, one after the other
     outer = [r for r in replicas if len(r.layers) == len(net.stack.layers)]
-    assert len(outer) == 2 and model.last_parts == 2
-    (a, b), originals = outer, net.stack.layers
+    assert len(outer) == 1 and model.last_parts == 2
+    (a,), originals = outer, net.stack.layers
     for i, layer in enumerate(originals):
-        assert a.layers[i] is not layer and b.layers[i] is not layer
-        assert a.layers[i] is not b.layers[i]
-    # caches: each replica's ReLU holds its own part's output
-    assert a.layers[1].out.shape == (3, 5) and b.layers[1].out.shape == (4, 5)
-    inner_a, inner_b = a.layers[2].stack.layers, b.layers[2].stack.layers
-    assert inner_a[1].out.shape == (3, 5) and inner_b[1].out.shape == (4, 5)
+        assert a.layers[i] is not layer
+    assert a.layers[1].out.shape == (4, 5)  # the last part's output: parts of 3 and 4
     assert a.layers[2].stack is not originals[2].stack
     assert not hasattr(originals[1], "out")  # the network's own layers never ran
     assert not hasattr(originals[2].stack.layers[1], "out")
+    # two replicas (as two threads make them) keep their own caches
+    b = real(net.stack)
+    b.forward(x[:3], True)
+    a.forward(x[3:], True)
+    assert a.layers[1].out.shape == (4, 5) and b.layers[1].out.shape == (3, 5)
+    assert a.layers[2].stack.layers[1] is not b.layers[2].stack.layers[1]
     # parameters: the very same arrays
     for replica_stack in (a, b):
         for (key, p), (key2, q) in zip(replica_stack.params.items(), net.params.items(),
                                        strict=True):
             assert key == key2 and p is q
-
-
-# ---------------------------------------------------------------- errors and forwarding
-
-
-@pytest.mark.parametrize("split", [True, False])
-def test_mismatched_labels_are_a_clear_error(monkeypatch, split):
-    if split:
-        monkeypatch.setattr(data_parallel, "MIN_SPLIT_WORK", 0)
-    model = DataParallel(conv_net())
-    x, t = data("conv", 6)
-    with pytest.raises(ValueError, match=r"6 samples but 5 labels"):
-        model.gradient(x, t[:5])
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, 2, H, W\), "
-                                         r"got \(6, 3, 7, 6\)"):
-        model.predict(np.zeros((6, 3, 7, 6)))
 
 
 def test_other_attributes_are_the_networks():

@@ -25,6 +25,7 @@ pooling still share their chunks among the threads. Either way the first layer s
 from __future__ import annotations
 
 import copy
+import threading
 
 import numpy as np
 
@@ -61,6 +62,7 @@ class DataParallel:
         self.last_loss = None
         self.last_parts = 0  # parts the last gradient call ran (1: the batch whole)
         self._values_per_sample = {}  # sample shape -> output values of all layers
+        self._work = {}  # (train_flg, sample shape, layer ids) -> work per sample or None
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -77,7 +79,8 @@ class DataParallel:
                 grads = net.gradient(x, t)
             self.last_loss = net.last_loss
             return grads
-        results = run_chunks(lambda s: self._part_gradient(x, t, s), parts)
+        replicas = {}
+        results = run_chunks(lambda s: self._part_gradient(x, t, s, replicas), parts)
         loss, total = results[0][0], {k: g.copy() for k, g in results[0][1].items()}
         for part_loss, grads in results[1:]:
             loss += part_loss
@@ -88,8 +91,8 @@ class DataParallel:
         net.last_loss = self.last_loss = loss + net.decay_loss()
         return net.collect_grads()
 
-    def _part_gradient(self, x, t, s):
-        stack, loss_layer = replica(self.net.stack), copy.copy(self.net.last_layer)
+    def _part_gradient(self, x, t, s, replicas):
+        stack, loss_layer = self._replica(replicas, with_loss=True)
         weight = (s.stop - s.start) / len(x)
         loss = loss_layer.forward(stack.forward(x[s], True), t[s])
         with input_grad_unused(_first_skipping(stack)):
@@ -105,8 +108,9 @@ class DataParallel:
             int(batch_size) != batch_size or batch_size < 1) else self.parts(x, chunks, False)
         if parts is None:
             return self.net.predict(x, train_flg, batch_size)
+        replicas = {}
         return np.concatenate(run_chunks(
-            lambda s: replica(self.net.stack).forward(x[s], False), parts))
+            lambda s: self._replica(replicas)[0].forward(x[s], False), parts))
 
     def loss(self, x, t, train_flg=False) -> float:
         """net.loss(x, t, train_flg), the inference forward split among the threads."""
@@ -120,15 +124,10 @@ class DataParallel:
 
     def parts(self, x, chunks, train_flg) -> list[slice] | None:
         """The chunks of x cut into parts, or None if this call is not to be split."""
-        allowed = SPLIT_IN_TRAINING if train_flg else SPLIT_IN_INFERENCE
-        layers = [*self.net.stack.layers, self.net.last_layer]
-        if len(x) < 2 or not all(_splittable(layer, allowed) for layer in layers):
+        if len(x) < 2:
             return None
-        try:
-            per_sample = (x[0].size + self._values(x.shape[1:])) * (3 if train_flg else 1)
-        except ValueError:  # x does not fit the network: the bare network says so
-            return None
-        if len(x) * per_sample < MIN_SPLIT_WORK:
+        per_sample = self._work_per_sample(train_flg, x.shape[1:])
+        if per_sample is None or len(x) * per_sample < MIN_SPLIT_WORK:
             return None
         found = []
         for chunk in chunks:
@@ -137,6 +136,32 @@ class DataParallel:
             bounds = [chunk.start + n * i // count for i in range(count + 1)]
             found += [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
         return found
+
+    def _work_per_sample(self, train_flg, sample_shape) -> int | None:
+        """Values read and written per sample (x3 in training), None if the layers may not be
+        split; remembered per layer list and sample shape."""
+        layers = [*self.net.stack.layers, self.net.last_layer]
+        key = (train_flg, sample_shape, tuple(map(id, layers)))
+        if key not in self._work:
+            allowed = SPLIT_IN_TRAINING if train_flg else SPLIT_IN_INFERENCE
+            work = None
+            if all(_splittable(layer, allowed) for layer in layers):
+                try:
+                    work = (int(np.prod(sample_shape)) + self._values(sample_shape)) * (
+                        3 if train_flg else 1)
+                except ValueError:  # x does not fit the network: the bare network says so
+                    work = None
+            self._work[key] = work
+        return self._work[key]
+
+    def _replica(self, replicas: dict, with_loss=False):
+        """This thread's (replica of the layers, copy of the loss layer), made once per call:
+        a thread reuses it for all its parts (each part's gradients are new arrays)."""
+        mine = replicas.get(threading.get_ident())
+        if mine is None:
+            loss = copy.copy(self.net.last_layer) if with_loss else None
+            mine = replicas[threading.get_ident()] = (replica(self.net.stack), loss)
+        return mine
 
     def _values(self, sample_shape) -> int:
         """Output values of all layers together for one sample (run once per sample shape)."""

@@ -7,21 +7,23 @@ much as their dW.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 _hint = threading.local()  # .no_input_grad: the layer whose dL/dx is not needed, or None
 
 
-@contextlib.contextmanager
-def input_grad_unused(layer):
+class input_grad_unused:  # noqa: N801 - used like a function: `with input_grad_unused(layer):`
     """Within the block, `input_grad_wanted(layer)` is False for this layer (this thread)."""
-    before = getattr(_hint, "no_input_grad", None)
-    _hint.no_input_grad = layer
-    try:
-        yield
-    finally:
-        _hint.no_input_grad = before
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __enter__(self):
+        self.before = getattr(_hint, "no_input_grad", None)
+        _hint.no_input_grad = self.layer
+
+    def __exit__(self, *exc):
+        _hint.no_input_grad = self.before
 
 
 def input_grad_wanted(layer) -> bool:

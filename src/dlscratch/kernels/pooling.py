@@ -55,7 +55,7 @@ class TiledPool:
         return [tiles[:, :, i, :, j, :] for i in range(self.ph) for j in range(self.pw)]
 
     def _parts(self):
-        return image_chunks(len(self.out), self.tiles[0].size * self.tiles.itemsize, 1 << 20)
+        return image_chunks(len(self.out), self.tiles[0].size * self.tiles.itemsize, 1 << 22)
 
     def _index_dtype(self):
         return np.uint8 if self.ph * self.pw <= 256 else np.intp
