@@ -46,6 +46,8 @@ def no_data(tmp_path, monkeypatch) -> Path:
     (["predict", "model.npz"], "the following arguments are required: images"),
     (["train", "--threads", "0"], "argument --threads: expected an integer >= 1, got '0'"),
     (["evaluate", "m.npz", "--threads", "two"], "expected an integer >= 1, got 'two'"),
+    (["train", "--threads", "100000"], "argument --threads: expected at most 1024 threads, "
+                                       "got '100000'"),
 ])
 def test_wrong_command_lines_exit_2(cli, argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -114,6 +116,20 @@ def test_the_installed_command_exits_2_on_a_wrong_flag(tmp_path):
                     "not --model two-layer"),
     (["--hidden", "0"], "--hidden sizes must be >= 1, got [0]"),
     (["--model", "multi-layer", "--hidden", "5", "-3"], "--hidden sizes must be >= 1, got [5, -3]"),
+    # upper bounds: a typo must not become a run that exhausts memory or never ends
+    (["--hidden", "100000000"], "--hidden sizes must be at most 65536, got [100000000]"),
+    (["--model", "multi-layer", "--hidden", "65536", "65536"],
+     "--hidden 65536 65536 gives --model multi-layer 4,347,002,880 weights in its fully "
+     "connected layers; at most 100,000,000 are allowed"),
+    (["--model", "simple-cnn", "--hidden", "65536"],
+     "--hidden 65536 gives --model simple-cnn 283,770,880 weights in its fully connected "
+     "layers; at most 100,000,000 are allowed"),
+    (["--hidden", "20", "30"], "--hidden takes one size with --model two-layer (its one hidden "
+                               "layer), got 20 30"),
+    (["--iterations", "20000000"], "--iterations must be at most 10,000,000, got 20000000"),
+    (["--epochs", "1e6"], "--epochs must be at most 100,000, got 1000000.0"),
+    (["--batch-size", "100000", "--limit", "600"],
+     "--batch-size 100000 is larger than the training set (--limit 600 images)"),
 ])
 def test_invalid_values_are_refused_before_loading_data(cli, no_data, tmp_path, flags, message):
     out = tmp_path / "run"
@@ -127,8 +143,14 @@ def test_invalid_values_are_refused_before_loading_data(cli, no_data, tmp_path, 
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--schedule", "cosine", "--warmup", "5"],  # the run is 2 epochs (20 images, 2 steps)
+    (["--schedule", "cosine", "--warmup", "5"],  # the run is 1 epoch (20 images, 2 steps)
      "Cosine needs total > 0, 0 <= warmup < total"),
+    # a batch larger than the training set is an error, not quietly made smaller
+    (["--batch-size", "30"], "--batch-size 30 is larger than the training set (20 images)"),
+    (["--val-fraction", "0.6"],
+     "--batch-size 10 is larger than the training set (8 images, after --val-fraction 0.6)"),
+    (["--limit", "21"], "--limit 21 is more than the 20 training images of mnist"),
+    (["--val-fraction", "0.01"], "--val-fraction 0.01 of 20 samples gives 0 validation samples"),
 ])
 def test_invalid_combinations_are_refused(cli, tmp_path, flags, message):
     fake = tmp_path / "data"  # a tiny dataset: these errors come after loading it
@@ -139,7 +161,8 @@ def test_invalid_combinations_are_refused(cli, tmp_path, flags, message):
     for name, n in (("train-labels-idx1-ubyte", 20), ("t10k-labels-idx1-ubyte", 10)):
         write_idx(fake / "mnist" / f"{name}.gz", (np.arange(n) % 10).astype(np.uint8))
     out = tmp_path / "run"
-    r = cli("train", *flags, "--data-dir", fake, "--iterations", "2", "--quiet", "--out", out)
+    r = cli("train", "--data-dir", fake, "--iterations", "2", "--batch-size", "10", "--quiet",
+            *flags, "--out", out)
     assert r.code == 1 and r.out == ""
     assert message in one_line_error(r.err)
     assert not out.exists()
@@ -160,7 +183,8 @@ def test_a_file_that_is_not_a_model(cli, tmp_path):
     bad = tmp_path / "model.npz"
     bad.write_text("hello")
     r = cli("evaluate", bad)
-    assert r.code == 1 and "not a readable dlscratch model file" in one_line_error(r.err)
+    assert r.code == 1 and f"{bad}: not a dlscratch model file (it is not an .npz archive" in \
+        one_line_error(r.err)
     np.savez(bad, W1=np.zeros(3))
     r = cli("evaluate", bad)
     assert r.code == 1 and "no architecture record" in one_line_error(r.err)
@@ -199,15 +223,22 @@ def test_unreadable_images(cli, model_file, tmp_path):
     assert r.code == 1 and "not a readable image" in one_line_error(r.err)
 
 
-def test_one_bad_image_among_good_ones_prints_no_predictions(cli, model_file, tmp_path):
+def test_a_bad_image_among_good_ones_gets_its_own_line(cli, model_file, tmp_path):
+    """One line per image in the order given; the bad one's says why, the others are still
+    classified, and the exit status says that one failed."""
     good = tmp_path / "good.png"
     image = Image.new("L", (40, 40), 255)
     image.paste(0, (15, 5, 25, 35))
     image.save(good)
     bad = tmp_path / "bad.png"
     bad.write_text("nope")
-    r = cli("predict", model_file, good, bad)
-    assert r.code == 1 and r.out == "" and "bad.png" in one_line_error(r.err)
+    r = cli("predict", model_file, good, bad, good, tmp_path / "missing.png")
+    assert r.code == 1
+    assert [line.split(":")[0] for line in r.out.splitlines()] == [str(good), str(good)]
+    errors = r.err.splitlines()
+    assert len(errors) == 2 and all(e.startswith("dlscratch: error: ") for e in errors)
+    assert f"{bad}: not a readable image" in errors[0]
+    assert f"image not found: {tmp_path / 'missing.png'}" in errors[1]
 
 
 # -- missing or broken data ------------------------------------------------------------------
@@ -221,6 +252,9 @@ def test_missing_data_names_the_files_and_never_reaches_the_network(cli, no_data
     for name in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
         assert name in r.err
     assert str(no_data / "mnist") in r.err and "DLSCRATCH_DATA" in r.err
+    assert "--data-dir" in r.err and "dlscratch info" in r.err  # the command line's words,
+    assert "data_dir=" not in r.err and "download=True" not in r.err  # not Python's
+    assert len(r.err.strip().splitlines()) == 1
     assert "network access is disabled in the tests" in r.err  # the download was tried, offline
     assert no_network  # ... and refused by the fixture, not by a real network
     assert not (tmp_path / "run").exists()

@@ -91,7 +91,8 @@ def test_simple_cnn_with_progress_bar_and_augmentation(cli, mnist_root, tmp_path
     assert r.code == 0, r.err
     final_accuracy(r.out)
     assert "loss=" in r.err and "4/4" in r.err  # tqdm's live bar on stderr
-    assert r.out.splitlines()[-2].startswith("wrote ")
+    assert r.out.splitlines()[-2] == (f"wrote {tmp_path / 'cnn'}/: model.npz checkpoint.npz "
+                                      "config.json history.json history.csv curves.png")
     net = load(tmp_path / "cnn" / "model.npz")
     assert type(net).__name__ == "SimpleConvNet"
     assert sorted(p.name for p in (tmp_path / "cnn").iterdir()) == OUTPUTS
@@ -180,7 +181,12 @@ def test_interrupted_run_resumes_exactly(cli, mnist_root, tmp_path, monkeypatch)
 
     monkeypatch.setattr(Trainer, "train_step", ctrl_c_in_epoch_3)
     r = cli(*args, "--out", tmp_path / "run")
-    assert r.code == 130 and "continues with --resume" in r.err
+    assert r.code == 130
+    assert r.err == (f"dlscratch: interrupted by Ctrl-C (SIGINT) at iteration 14 of 18; the last "
+                     f"checkpoint is {tmp_path / 'run' / 'checkpoint.npz'}: continue with "
+                     f"'dlscratch train --resume --out {tmp_path / 'run'}'\n")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz",
+                                                                    "config.json"]
     assert read_checkpoint(tmp_path / "run" / "checkpoint.npz")[0]["iteration"] == 12
     monkeypatch.undo()
 

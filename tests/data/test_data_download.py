@@ -155,6 +155,30 @@ def test_offline(tmp_path, closed_port_url, fake_arrays_and_sums):
     assert all_files(folder) == []
 
 
+def test_offline_message_for_the_command_line(tmp_path, closed_port_url, fake_arrays_and_sums):
+    """`cli_message` (what `dlscratch` prints) names the command line's flag, the environment
+    variable and `dlscratch info`; never Python's `data_dir=` or `download=`."""
+    _, sums = fake_arrays_and_sums
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(data_dir=tmp_path, mirrors=[closed_port_url], checksums=sums, progress=False)
+    message = info.value.cli_message
+    folder = tmp_path / "mnist"
+    for fragment in [
+        "MNIST data not found: missing files",
+        f"in {folder} (--data-dir): {', '.join(FILE_NAMES)}",
+        f"Download into {folder} failed",
+        "Connection refused",
+        f"into {folder}",
+        "  - set DLSCRATCH_DATA=<folder> where <folder>/mnist/ holds those files",
+        "  - add --data-dir <folder> to the command, where <folder>/mnist/ holds those files",
+        "  - run the command on a machine with internet access: the files are downloaded",
+        "'dlscratch info' shows where data is looked for and which files are there.",
+    ]:
+        assert fragment in message, fragment
+    assert "data_dir" not in message and "download=" not in message
+    assert message != str(info.value)
+
+
 def test_unreachable_mirror_is_skipped_afterwards(tmp_path, closed_port_url):
     dead: set[str] = set()
     for name in FILE_NAMES[:2]:

@@ -139,3 +139,101 @@ def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="IDX file not found") as info:
         read_idx(path)
     assert str(path) in str(info.value)
+
+
+# -- limits: what a header may declare, and what a file may hold ----------------------------
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
+def test_header_declaring_more_than_the_cap_is_refused_unread(tmp_path, gz):
+    content = idx_header(0x0E, (2**16, 2**15))  # 2**31 float64: 16 GiB, and no data at all
+    path = tmp_path / ("big.idx.gz" if gz else "big.idx")
+    path.write_bytes(gzip.compress(content) if gz else content)
+    check_error(path, "IDX header declares shape (65536, 32768) of float64 = 17,179,869,184 "
+                "bytes, more than the IDX size limit (1,073,741,824 bytes); refused before reading")
+
+
+def test_a_lower_limit_and_its_reason_are_named(tmp_path):
+    path = tmp_path / "labels.idx"
+    write_idx(path, np.zeros(101, np.uint8))
+    with pytest.raises(DataError) as info:
+        read_idx(path, max_bytes=100, limit_note="a test's 100 labels")
+    assert str(info.value) == (
+        f"{path}: IDX header declares shape (101,) of uint8 = 101 bytes, more than a test's 100 "
+        "labels (100 bytes); refused before reading")
+    assert read_idx(path, max_bytes=101).shape == (101,)
+
+
+def test_gzip_truncated_far_below_a_huge_declared_size(tmp_path):
+    path = tmp_path / "cut.idx.gz"  # declares 256 MiB, holds 10 bytes: nothing big is touched
+    path.write_bytes(gzip.compress(idx_header(0x08, (2**14, 2**14)) + b"\x01" * 10))
+    check_error(path, "truncated IDX data", "needs 268435468 bytes", "file has only 22",
+                "268435446 missing")
+
+
+def test_gzip_that_inflates_far_beyond_its_header_stops_reading(tmp_path):
+    path = tmp_path / "long.idx.gz"
+    path.write_bytes(gzip.compress(idx_header(0x08, (4,)) + b"\x00" * (1 << 20)))
+    check_error(path, "more than 65536 trailing bytes after IDX data", "needs 12 bytes",
+                "file has more than 65548; reading stopped there")
+
+
+def test_raw_file_with_many_trailing_bytes_counts_them(tmp_path):
+    path = tmp_path / "long.idx"
+    path.write_bytes(idx_header(0x08, (4,)) + b"\x00" * 100_004)
+    check_error(path, "100000 trailing bytes after IDX data", "file has 100012)")
+
+
+def test_gzip_with_trailing_garbage_after_the_member(tmp_path):
+    path = tmp_path / "junk.idx.gz"
+    path.write_bytes(gzip.compress(encode_idx(np.arange(3, dtype=np.uint8))) + b"junk")
+    check_error(path, "corrupt gzip data")
+
+
+def test_multi_member_gzip_and_zero_padding_are_read(tmp_path):
+    data = encode_idx(np.arange(300, dtype=np.int16))
+    path = tmp_path / "multi.idx.gz"
+    path.write_bytes(gzip.compress(data[:7]) + gzip.compress(data[7:]) + b"\x00" * 9)
+    np.testing.assert_array_equal(read_idx(path), np.arange(300))
+
+
+def test_out_of_memory_becomes_a_data_error(tmp_path, monkeypatch):
+    path = tmp_path / "x.idx"
+    write_idx(path, np.zeros((3, 4), np.float32))
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(np, "empty", no_memory)
+    check_error(path, "not enough memory to read shape (3, 4) of float32 (0.0 MiB)")
+
+
+def test_a_folder_is_not_an_idx_file(tmp_path):
+    check_error(tmp_path, "cannot read (Is a directory)")
+
+
+def test_parse_idx_reads_bytes():
+    from dlscratch.data.idx import parse_idx
+
+    np.testing.assert_array_equal(parse_idx(encode_idx(np.arange(4, dtype=np.int32))),
+                                  np.arange(4))
+    with pytest.raises(DataError, match="<bytes>: 1 trailing bytes"):
+        parse_idx(encode_idx(np.arange(4, dtype=np.uint8)) + b"!")
+
+
+def test_more_dimensions_than_numpy_allows(tmp_path):
+    from dlscratch.data.idx import MAX_NDIM
+
+    path = tmp_path / "deep.idx"
+    path.write_bytes(idx_header(0x08, (1,) * (MAX_NDIM + 1)) + b"\x07")
+    check_error(path, f"IDX header has ndim {MAX_NDIM + 1}, more than the {MAX_NDIM} dimensions "
+                "a NumPy array can have")
+    path.write_bytes(idx_header(0x08, (1,) * MAX_NDIM) + b"\x07")
+    assert read_idx(path).shape == (1,) * MAX_NDIM
+
+
+def test_an_empty_shape_numpy_cannot_hold(tmp_path):
+    path = tmp_path / "empty-but-huge.idx"
+    path.write_bytes(idx_header(0x08, (0, 2**32 - 1, 2**32 - 1)))
+    check_error(path, "IDX header declares shape (0, 4294967295, 4294967295) of uint8, more than "
+                "a NumPy array can have even when empty")

@@ -115,3 +115,52 @@ def test_class_names():
     )  # fmt: skip
     assert MNIST_CLASSES == tuple("0123456789")
     assert class_names("fashion-mnist")[9] == "Ankle boot"
+
+
+# -- what the real datasets hold bounds what a file in their folder may declare ---------------
+
+
+def test_known_file_sizes():
+    from dlscratch.data.registry import get_spec
+
+    spec = get_spec("mnist")
+    assert [spec.file_size(f) for f in FILE_NAMES] == [47_040_016, 60_008, 7_840_016, 10_008]
+    assert spec.describe_file(TRAIN_IMAGES) == "MNIST's 60,000 images of 28x28"
+    assert get_spec("fashion-mnist").describe_file(TEST_LABELS) == "Fashion-MNIST's 10,000 labels"
+    with pytest.raises(ValueError, match="unknown file 'labels'"):
+        spec.file_size("labels")
+
+
+def test_a_header_declaring_more_images_than_the_dataset_is_refused_unread(fake_root):
+    bad = fake_root / "mnist" / TRAIN_IMAGES  # uncompressed, preferred over the .gz
+    bad.write_bytes(bytes([0, 0, 8, 3]) + np.array([60_001, 28, 28], ">u4").tobytes())
+    with pytest.raises(DataError) as info:
+        load_mnist(data_dir=fake_root, download=False)
+    assert str(info.value) == (
+        f"{bad}: IDX header declares shape (60001, 28, 28) of uint8 = 47,040,784 bytes, more "
+        "than MNIST's 60,000 images of 28x28 (47,040,000 bytes); refused before reading")
+
+
+def test_out_of_memory_while_converting_is_a_data_error(fake_root, monkeypatch):
+    from dlscratch.data import loaders
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(loaders, "_convert", no_memory)
+    with pytest.raises(DataError, match=r"^not enough memory to hold MNIST \(0 MiB of images "
+                                        r"as float32\)$"):
+        load_mnist(data_dir=fake_root, download=False)
+
+
+def test_verify_refuses_a_file_that_inflates_past_the_real_size(tmp_path, make_fake_dataset):
+    import gzip
+
+    from dlscratch.data import verify_dataset
+
+    folder = make_fake_dataset(tmp_path, "mnist")
+    bomb = folder / f"{TRAIN_LABELS}.gz"
+    bomb.write_bytes(gzip.compress(b"\x00" * (1 << 20)))
+    with pytest.raises(DataError) as info:
+        verify_dataset("mnist", tmp_path)
+    assert str(info.value) == f"{bomb}: decompresses to more than 60,008 bytes; refused"

@@ -94,6 +94,9 @@ def test_search_info_reports_present_and_missing(three_roots):
     fashion = info["fashion-mnist"]
     assert fashion.selected is None and all(len(d.missing) == 4 for d in fashion.searched)
     assert data_search_info(three_roots["arg"])["mnist"].searched[0].source == "data_dir argument"
+    explicit = data_search_info(three_roots["arg"])["mnist"]
+    assert "[data_dir argument]" in explicit.describe()
+    assert "[--data-dir]  <- used" in explicit.describe(cli=True)
 
 
 def test_missing_message_without_download(three_roots, monkeypatch):
@@ -112,6 +115,19 @@ def test_missing_message_without_download(three_roots, monkeypatch):
         "data_dir=",
     ]:
         assert fragment in message, fragment
+    cli = info.value.cli_message
+    assert "Downloading is off." in cli and f"in {folder} (--data-dir):" in cli
+    assert "--data-dir <folder>" in cli and "DLSCRATCH_DATA=<folder>" in cli
+    assert "'dlscratch info'" in cli
+    assert "data_dir" not in cli and "download=" not in cli
+
+
+def test_missing_message_names_the_environment_variable_as_the_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLSCRATCH_DATA", str(tmp_path / "env"))
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(download=False)
+    assert f"in {tmp_path / 'env' / 'mnist'} ($DLSCRATCH_DATA):" in info.value.cli_message
+    assert "(user cache):" in info.value.cli_message
 
 
 def test_verify_dataset_mismatch_and_custom_sums(tmp_path, make_fake_dataset, fake_arrays_and_sums):

@@ -14,6 +14,9 @@ def test_quick_run_is_well_formed(run_quick, needs_mnist):
         assert gain == pytest.approx(acc[name] - acc["baseline"])
     members = numbers["ensemble_member_acc"]
     assert len(members) == params["ensemble_size"] == 3
+    # 5 trainings: kept small so this stays under 15% of `experiment all --quick`
+    assert (params["epochs"], params["train_size"], params["eval_limit_per_epoch"]) == (2, 600,
+                                                                                        200)
     assert members[0] == acc["baseline"]  # the baseline is the first member
     assert numbers["trainings"] == 2 + len(members)
     assert numbers["ensemble_gain_over_mean_member"] == pytest.approx(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dlscratch.cli.model_inputs import dataset_of, wants_images
+from dlscratch.cli import failures
+from dlscratch.cli.model_inputs import dataset_of, load_model, wants_images
 
 
 def add_parser(sub):
@@ -21,15 +22,17 @@ def add_parser(sub):
 
 def run(args) -> int:
     from dlscratch.data import class_names, load_dataset
-    from dlscratch.io.serialize import load
     from dlscratch.metrics import confusion_matrix, per_class_accuracy
     from dlscratch.plots import plot_confusion
 
-    net = load(args.model)
+    failures.doing(f"loading the model {args.model}")
+    net = load_model(args.model)
     dataset = dataset_of(args.model, args.dataset)
+    failures.doing(f"loading {dataset}")
     _, (x_test, t_test) = load_dataset(dataset, flatten=not wants_images(net),
                                        data_dir=args.data_dir)
     names = class_names(dataset)
+    failures.doing("evaluating the model")
     pred = net.predict(x_test, batch_size=1000).argmax(axis=1)
     matrix = confusion_matrix(t_test, pred, len(names))
     print(f"{dataset} test set, {len(t_test)} images")

@@ -42,17 +42,32 @@ def run(args) -> int:
                   data_dir=args.data_dir, workers=args.workers,
                   reuse_runs=args.reuse_run)
     if args.name == "report":
-        from dlscratch.experiments.report import read_records, write_report
+        from dlscratch.experiments.records import read_records
+        from dlscratch.experiments.report import write_report
 
-        records = read_records(ctx.out_dir)
+        records = read_records(ctx.out_dir)  # RecordError (file and field) if one is not valid
         if not records:
             raise ValueError(f"no experiment results (NAME.json) in {ctx.out_dir}")
         print(f"wrote {write_report(ctx.out_dir, records)} ({len(records)} experiments)")
+        _print_quick_labels(records)
     elif args.name == "all":
-        run_all(ctx)
+        _print_quick_labels(run_all(ctx))
         print(f"wrote {ctx.out_dir / 'report.html'}")
     else:
         get_experiment(args.name)
         run_experiment(args.name, ctx)
         print(f"wrote {ctx.out_dir / args.name}.png and .json")
     return 0
+
+
+def _print_quick_labels(records: list[dict]) -> None:
+    """One closing line naming the quick results below the course's value (each experiment's
+    own line already says why)."""
+    from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL
+    from dlscratch.experiments.records import falls_short
+
+    short = [rec["name"] for rec in records if falls_short(rec)]
+    if short:
+        line = (f"{QUICK_LABEL}: {len(short)} quick result(s) below the course's value "
+                f"({', '.join(short)}); the full run: {FULL_REPORT}")
+        print("".join(c if c.isprintable() else "?" for c in line))  # names from the records

@@ -1,24 +1,66 @@
-"""What a saved model expects: its dataset (from the run's config.json) and its input layout."""
+"""What a saved model expects: its dataset (from the run's config.json) and its input layout;
+and reading the model file with a plain message when it is not one."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from dlscratch.errors import ModelFileError, RunError
 from dlscratch.layers import Convolution
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an .npz is a zip archive (the second: empty)
+KNOWN_KINDS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+               b"\x93NUMPY": "a single NumPy array (.npy)", b"\x1f\x8b": "a gzip file",
+               b"\x80": "a Python pickle"}
+
+
+def load_model(path: str | Path):
+    """dlscratch.load(path), after checking the file is a zip archive (an .npz) at all: any
+    other file is 'not a dlscratch model file' with what it looks like, never NumPy's advice
+    to load it with allow_pickle (a model file is never unpickled)."""
+    from dlscratch.io.serialize import load
+
+    path = Path(path)
+    if path.is_file():
+        with open(path, "rb") as f:
+            head = f.read(8)
+        if not head.startswith(ZIP_MAGIC):
+            kind = next((name for magic, name in KNOWN_KINDS.items() if head.startswith(magic)),
+                        "empty" if not head else "not an .npz archive")
+            raise ModelFileError(f"{path}: not a dlscratch model file (it is {kind}; a model "
+                                 "file is the .npz that 'dlscratch train' or dlscratch.save "
+                                 "writes)")
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if "allow_pickle" in str(exc) or "pickled" in str(exc):
+            raise ModelFileError(f"{path}: not a dlscratch model file (it holds pickled Python "
+                                 "objects, which dlscratch never loads)") from None
+        raise
 
 
 def dataset_of(model_path: str | Path, explicit: str | None) -> str:
-    """--dataset if given, else the dataset recorded beside the model by `train`, else mnist."""
+    """--dataset if given, else the dataset recorded beside the model by `train` (its
+    config.json, checked like any run config: a bad one is an error naming the file and the
+    field), else mnist."""
+    from dlscratch.train.run_config import RunConfig
+
     if explicit:
         return explicit
     config = Path(model_path).parent / "config.json"
-    if config.exists():
-        try:
-            return json.loads(config.read_text())["settings"]["dataset"]
-        except (ValueError, KeyError):
-            pass
-    return "mnist"
+    if not config.exists():
+        return "mnist"
+    try:
+        return RunConfig.read(config).dataset
+    except (ValueError, OSError) as exc:
+        raise RunError(f"{_text(exc)} (the model's run config, read for its dataset; pass "
+                       "--dataset to do without it)") from None
+
+
+def _text(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
 
 
 def wants_images(net) -> bool:

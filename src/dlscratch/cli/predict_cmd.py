@@ -1,10 +1,19 @@
-"""`dlscratch predict MODEL IMAGE...`: classify PNG/JPEG images of single digits/garments."""
+"""`dlscratch predict MODEL IMAGE...`: classify PNG/JPEG images of single digits/garments.
+
+One line per image, in the order given: the prediction on stdout, or for an image that cannot
+be used, `dlscratch: error: <image>: <why>` on stderr; the other images are still classified,
+and the exit status is 1 if any image failed.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from dlscratch.cli.model_inputs import dataset_of, wants_images
+from dlscratch.cli import failures
+from dlscratch.cli.model_inputs import dataset_of, load_model, wants_images
 
 
 def add_parser(sub):
@@ -16,19 +25,43 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
+def read_images(paths: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """({path: (28, 28) image} for the readable ones, {path: why} for the others)."""
+    from dlscratch.data.images import load_digit_image
+    from dlscratch.errors import DlscratchError
+
+    images, errors = {}, {}
+    for path in paths:
+        failures.doing(f"reading the image {path}")
+        try:
+            images[path] = load_digit_image(path)
+        except (DlscratchError, ValueError, OSError, MemoryError) as exc:
+            why = failures.one_line(exc)
+            named = path in why or str(Path(path)) in why
+            errors[path] = why if named else f"{path}: {why}"
+    return images, errors
+
+
 def run(args) -> int:
     from dlscratch.data import class_names
-    from dlscratch.data.images import load_digit_image
     from dlscratch.functions import softmax
-    from dlscratch.io.serialize import load
 
-    net = load(args.model)
+    failures.doing(f"loading the model {args.model}")
+    net = load_model(args.model)
     names = class_names(dataset_of(args.model, args.dataset))
-    images = np.stack([load_digit_image(path) for path in args.images])
-    x = images[:, None] if wants_images(net) else images.reshape(len(images), -1)
-    probs = softmax(net.predict(x))
-    for path, p in zip(args.images, probs, strict=True):
+    images, errors = read_images(args.images)
+    probs = {}
+    if images:
+        failures.doing(f"classifying {len(images)} images")
+        x = np.stack(list(images.values()))
+        x = x[:, None] if wants_images(net) else x.reshape(len(x), -1)
+        probs = dict(zip(images, softmax(net.predict(x)), strict=True))
+    for path in args.images:
+        if path in errors:
+            print(f"dlscratch: error: {errors[path]}", file=sys.stderr, flush=True)
+            continue
+        p = probs[path]
         top = np.argsort(p)[::-1][:3]
         ranked = ", ".join(f"{names[k]} {p[k]:.3f}" for k in top)
-        print(f"{path}: {names[top[0]]}  (top 3: {ranked})")
-    return 0
+        print(f"{path}: {names[top[0]]}  (top 3: {ranked})", flush=True)
+    return 1 if errors else 0

@@ -3,22 +3,37 @@
 Writes into --out: model.npz, checkpoint.npz (after every epoch), history.json, history.csv,
 curves.png and config.json (the run's RunConfig), and ends with the line
 `test accuracy: 0.9712`.
+
+One run at a time in a folder: the run holds its lock (train.run_lock) from before the data is
+read to the end, so an unwritable --out, or one in use by another live run, is refused at once.
+Ctrl-C, SIGTERM and SIGHUP stop the run cleanly (cli.failures): the last checkpoint stays
+valid, no temporary file is left, and the message says whether --resume can continue it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from dlscratch.cli import failures
+from dlscratch.cli.train_flags import (  # noqa: F401  (flag_message: part of this module's API)
+    FIELDS,
+    check_batch,
+    check_flags,
+    check_length,
+    flag_message,
+    flags_in_errors,
+    run_config,
+    show_length,
+    show_model,
+)
+from dlscratch.errors import RunError
 from dlscratch.nets.factory import CONV_MODELS
-from dlscratch.train.run_config import CHOICES, RESUMABLE_CHANGES, RunConfig
-
-FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))  # flag --x-y is field x_y
+from dlscratch.train.run_config import CHOICES, MAX_HIDDEN, RunConfig
+from dlscratch.train.run_lock import open_run_folder
 
 
 def add_parser(sub):
@@ -33,12 +48,13 @@ def add_parser(sub):
     group = p.add_mutually_exclusive_group()
     group.add_argument("--epochs", type=float, help="number of epochs")
     group.add_argument("--iterations", type=int, help="number of mini-batch updates")
-    a("--batch-size", type=int, help="mini-batch size (default 100)")
+    a("--batch-size", type=int, help="mini-batch size (default 100; at most the training set)")
     a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
     a("--dropout", type=float, help="dropout ratio (multi-layer, deep-cnn)")
     a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
     a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
-    a("--hidden", type=int, nargs="+", help="hidden layer sizes")
+    a("--hidden", type=int, nargs="+",
+      help=f"hidden layer sizes, each at most {MAX_HIDDEN:,} (one size but for multi-layer)")
     a("--schedule", choices=CHOICES["schedule"], help="learning-rate schedule")
     a("--step-size", type=float, help="epochs between decays for --schedule step (10)")
     a("--gamma", type=float, help="decay factor for --schedule step (0.1)")
@@ -48,7 +64,8 @@ def add_parser(sub):
     a("--augment", action="store_true", default=None, help="random shifts/rotations (CNNs)")
     a("--val-fraction", type=float, help="hold out this fraction of training data")
     a("--patience", type=int, help="early stopping: epochs without val improvement")
-    a("--eval-limit", type=int, help="samples per per-epoch accuracy (default 10000)")
+    a("--eval-limit", type=int,
+      help="at most this many samples per per-epoch accuracy (default 10000)")
     a("--limit", type=int, help="use only the first N training images")
     a("--seed", type=int, help="seed for init, sampling and dropout (default 0)")
     a("--dtype", choices=CHOICES["dtype"])
@@ -56,73 +73,11 @@ def add_parser(sub):
     a("--out", default="runs/latest", help="output folder (default runs/latest)")
     a("--resume", action="store_true",
       help="continue the run in OUT from its checkpoint.npz, with its saved settings; "
-           "--epochs/--iterations may lengthen it (not with --schedule cosine, which spans "
-           "the whole run); other changed settings are refused")
+           "--epochs/--iterations may change its length (not with --schedule cosine, which "
+           "spans the whole run) and --data-dir where the data is; any other changed setting "
+           "is refused")
     a("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
-
-
-def run_config(args) -> RunConfig:
-    """The run's RunConfig: explicit flags > the saved config of a resumed run > the model's
-    preset > the defaults. A resumed run may change only its length (not with a cosine
-    schedule), --eval-limit and --data-dir; other changes are refused, naming the flags."""
-    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
-    if not args.resume:
-        with flags_in_errors():
-            return RunConfig(**given)
-    config_path = Path(args.out) / "config.json"
-    if not config_path.exists():
-        raise ValueError(f"--resume: {config_path} not found (nothing to resume in {args.out})")
-    saved = RunConfig.read(config_path)  # also a config.json of an earlier version
-    with flags_in_errors():
-        config = saved.replace(**given)
-    changes = saved.differences(config)
-    refused = [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)}" for k, (a, b) in changes.items()
-               if k not in RESUMABLE_CHANGES]
-    if config.schedule == "cosine":
-        refused += [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)} (--schedule cosine spans "
-                    f"the whole run)" for k, (a, b) in changes.items()
-                    if k in ("epochs", "iterations")]
-    if refused:
-        raise ValueError(f"{config_path}: cannot resume a different run ({'; '.join(refused)})")
-    return config
-
-
-@contextlib.contextmanager
-def flags_in_errors():
-    """Re-raise the library's ValueErrors with flags for argument names (flag_message)."""
-    try:
-        yield
-    except ValueError as exc:
-        raise ValueError(flag_message(str(exc))) from None
-
-
-_ARGUMENT = re.compile(
-    r"(?<![\w'-])(" + "|".join(sorted(FIELDS, key=len, reverse=True)) + r")"
-    r"(?:=(\[[^\]]*\]|\([^)]*\)|'[^']*'|[^\s,;:()]+))?(?![\w'=])")
-
-
-def flag_message(message: str) -> str:
-    """A library error about RunConfig/build_model arguments, told in flags:
-    "batchnorm=True cannot be used with model='simple-cnn'" ->
-    "--batchnorm cannot be used with --model simple-cnn"; quoted words lose their quotes."""
-    def as_flag(match):
-        name, value = match.groups()
-        if value is None or value == "True":
-            return _flag(name)
-        return f"{_flag(name)} {value.strip(chr(39) + '[]()').replace(',', '')}"
-
-    return re.sub(r"'([\w.+-]+)'", r"\1", _ARGUMENT.sub(as_flag, message))
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _show(value) -> str:
-    if value is None:
-        return "unset"
-    return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def load_data(config: RunConfig):
@@ -135,48 +90,103 @@ def load_data(config: RunConfig):
     (x_train, t_train), (x_test, t_test) = load_dataset(
         config.dataset, flatten=config.model not in CONV_MODELS, data_dir=config.data_dir)
     if config.limit is not None:
+        if config.limit > len(x_train):
+            raise ValueError(f"--limit {config.limit} is more than the {len(x_train)} training "
+                             f"images of {config.dataset}")
         x_train, t_train = x_train[:config.limit], t_train[:config.limit]
     x_val = t_val = None
     if config.val_fraction:
-        (x_train, t_train), (x_val, t_val) = train_val_split(
-            x_train, t_train, config.val_fraction, seed=config.seed)
+        with flags_in_errors():
+            (x_train, t_train), (x_val, t_val) = train_val_split(
+                x_train, t_train, config.val_fraction, seed=config.seed)
     return (x_train, t_train), (x_test, t_test), (x_val, t_val)
 
 
+RUN_FILES = ("model.npz", "checkpoint.npz", "config.json", "history.json", "history.csv",
+             "curves.png")
+
+
 def run(args) -> int:
+    config = run_config(args)
+    check_flags(config)
+    out = Path(args.out)
+    session = {}  # what the interrupt message may tell: the trainer, once there is one
+    with failures.signals_interrupt():
+        try:
+            failures.doing(f"preparing the run folder {out}")
+            with open_run_folder(out, RUN_FILES):
+                return train(args, config, out, session)
+        except KeyboardInterrupt as exc:
+            stop = failures.as_interrupted(exc)
+            stop.message = interrupted_message(stop, out, session.get("trainer"))
+            raise stop from None
+
+
+def train(args, config: RunConfig, out: Path, session: dict) -> int:
+    """The run, in its locked folder."""
     from dlscratch.data.augment import augment_batch
     from dlscratch.io.atomic import atomic_write_text
     from dlscratch.io.serialize import save
-    from dlscratch.plots import plot_history
     from dlscratch.train import Trainer, save_history
 
-    config = run_config(args)
-    out = Path(args.out)
     checkpoint = out / "checkpoint.npz"
+    if args.resume and not checkpoint.exists():
+        raise RunError(f"--resume: {out} has no checkpoint.npz (the run stopped before its "
+                       "first epoch ended): start it again without --resume")
     if not args.resume and checkpoint.exists():
-        raise ValueError(f"{out} already holds a run: add --resume to continue it, or choose "
-                         "another --out")
+        raise RunError(f"{out} already holds a run: add --resume to continue it, or choose "
+                       "another --out")
+    failures.doing(f"loading {config.dataset}")
     data = load_data(config)
+    check_batch(config, data)
+    failures.doing(f"building the network ({show_model(config)})")
     with flags_in_errors():
         net = config.build_model()
     trainer = Trainer.from_config(net, data, config, augment=augment_batch,
                                   checkpoint_path=checkpoint, progress=not args.quiet)
+    check_length(config, trainer)
+    session["trainer"] = trainer
     if args.resume:  # before config.json is rewritten: a refused resume must not change the run
         trainer.resume(checkpoint)
+        if trainer.iteration > trainer.max_iter:
+            raise RunError(f"{checkpoint}: the run is at iteration {trainer.iteration} already; "
+                           f"the {show_length(config)} given would end it at {trainer.max_iter}")
         print(f"resuming at iteration {trainer.iteration} of {trainer.max_iter}")
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "config.json", config.to_json())
+    failures.doing("training")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = trainer.train()  # a blow-up ends in TrainingDiverged, not numpy warnings
+    failures.doing(f"writing the results into {out}")
     save(net, out / "model.npz")
     save_history(history, out)
+    from dlscratch.plots import plot_history  # matplotlib only now: it writes a font cache
+
     plot_history(history, out / "curves.png", f"{config.model} on {config.dataset}")
+    failures.doing("measuring the test accuracy")
     (_, _), (x_test, t_test), _ = data
     accuracy = trainer.model.accuracy(x_test, t_test)
     if args.quiet is False:
-        print(f"wrote {out}/: model.npz checkpoint.npz history.json history.csv curves.png")
+        print(f"wrote {out}/: model.npz checkpoint.npz config.json history.json history.csv "
+              "curves.png")
     print(f"test accuracy: {accuracy:.4f}")
     return 0
+
+
+def interrupted_message(stop, out: Path, trainer) -> str:
+    """What an interrupted run says: where it stopped and whether --resume can continue it."""
+    from dlscratch.train import ProgressBar
+
+    where = ""
+    if trainer is not None:
+        if (bar := trainer.find_callback(ProgressBar)) is not None:
+            bar.close()  # the message goes on a line of its own, not after the bar
+        where = f" at iteration {trainer.iteration} of {trainer.max_iter}"
+    checkpoint = out / "checkpoint.npz"
+    if checkpoint.is_file():
+        return (f"interrupted by {stop.signal_name}{where}; the last checkpoint is "
+                f"{checkpoint}: continue with 'dlscratch train --resume --out {out}'")
+    return (f"interrupted by {stop.signal_name}{where}, before the first checkpoint: nothing "
+            f"to resume; run the same command again to start over")
 
 
 def __getattr__(name: str):

@@ -1,19 +1,11 @@
-"""Exceptions raised by the data layer. All derive from `DataError` (a `ValueError`)."""
+"""Exceptions raised by the data layer. All derive from `DataError` (a `ValueError`, defined
+with the other families in `dlscratch.errors`)."""
 
 from __future__ import annotations
 
 import os
 
-
-class DataError(ValueError):
-    """A data file is malformed, inconsistent or unavailable.
-
-    `path` (when known) is the offending file; the message always names it.
-    """
-
-    def __init__(self, message: str, path: str | os.PathLike | None = None):
-        super().__init__(message)
-        self.path = None if path is None else os.fspath(path)
+from dlscratch.errors import DataError
 
 
 class ChecksumError(DataError):
@@ -31,4 +23,14 @@ class DownloadError(DataError):
 
 
 class DatasetNotFoundError(DataError):
-    """A dataset's files are missing and could not be downloaded."""
+    """A dataset's files are missing and could not be downloaded.
+
+    `str(error)` tells a Python user what to do (`data_dir=`); `cli_message` says the same for
+    the command line (`--data-dir`, `dlscratch info`), which the `dlscratch` command prints.
+    """
+
+    def __init__(
+        self, message: str, path: str | os.PathLike | None = None, cli_message: str | None = None
+    ):
+        super().__init__(message, path)
+        self.cli_message = message if cli_message is None else cli_message

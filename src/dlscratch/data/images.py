@@ -8,30 +8,62 @@ this module puts it too.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from dlscratch.errors import ImageError
+
 CENTRE = 14.0  # where MNIST's centres of mass lie, in pixel indices (rows and columns 0..27)
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo: more than any phone takes; 160 MB as float32
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
 def load_digit_image(path: str | Path) -> np.ndarray:
     """A PNG/JPEG file -> float32 (28, 28) in [0, 1], white digit on black, MNIST-centred.
 
-    Dark-on-light images (the usual pen on paper) are inverted, judged by the border pixels.
-    Raises ValueError naming the file if it cannot be read or is blank.
+    Dark-on-light images (the usual pen on paper) are inverted, judged by the border pixels;
+    16-bit greyscale keeps its grey levels. Raises ImageError (a ValueError) naming the file if
+    it cannot be read, is blank, or has more than MAX_PIXELS pixels - judged from the header,
+    before anything is decoded.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     path = Path(path)
     try:
-        with Image.open(path) as img:
-            gray = _grayscale(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:  # reads the header only
+                _check_size(img.size, path)
+                gray = _grayscale(img)
+    except ImageError:
+        raise
     except FileNotFoundError:
-        raise ValueError(f"image not found: {path}") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"{path}: not a readable image ({exc})") from None
+        raise ImageError(f"image not found: {path}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard (from 89 megapixels) fires inside open(), before our look at the
+        # size; its message holds the pixel count
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageError(_too_large(path, int(pixels[1]) if pixels else None)) from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode this image") from None
+    except Exception as exc:  # Pillow's decoders raise many types on broken files
+        raise ImageError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
     return mnist_style(gray, str(path))
+
+
+def _check_size(size: tuple[int, int], path: Path) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ImageError(_too_large(path, width * height, f"{width}x{height} pixels, "))
+
+
+def _too_large(path: Path, pixels: int | None, dims: str = "") -> str:
+    size = f"{dims}{pixels / 1e6:.0f} megapixels" if pixels else "too many pixels"
+    return (f"{path}: {size}, more than the {MAX_PIXELS / 1e6:.0f}-megapixel limit for a digit "
+            "image; refused before decoding (scale it down first)")
 
 
 def _grayscale(img) -> np.ndarray:
@@ -40,20 +72,42 @@ def _grayscale(img) -> np.ndarray:
     from PIL import ImageOps
 
     img = ImageOps.exif_transpose(img)
+    if img.mode in _SIXTEEN_BIT or img.mode == "I":
+        return _deep_grayscale(img)
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
         gray = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-        if alpha.min() < 1.0:
-            ink = float((gray * alpha).sum() / alpha.sum()) if alpha.sum() > 0 else 0.0
-            paper = 1.0 if ink < 0.5 else 0.0  # dark strokes on white paper, light on black
-            return gray * alpha + paper * (1.0 - alpha)
-        return gray
+        return _on_paper(gray, alpha)
     return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
+def _on_paper(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Strokes (`gray` where `alpha` > 0) on paper that contrasts with them."""
+    if alpha.min() < 1.0:
+        ink = float((gray * alpha).sum() / alpha.sum()) if alpha.sum() > 0 else 0.0
+        paper = 1.0 if ink < 0.5 else 0.0  # dark strokes on white paper, light on black
+        return gray * alpha + paper * (1.0 - alpha)
+    return gray
+
+
+def _deep_grayscale(img) -> np.ndarray:
+    """16-bit (or 32-bit integer) greyscale scaled by its bit depth, so every grey level
+    survives (Pillow's convert("L") would clip at 255): "I;16" by 65535; "I" by 65535 when every
+    value fits 16 bits (16-bit PNGs in older Pillows), else by 2**31 - 1. A tRNS grey value
+    (`transparency`) marks the transparent pixels."""
+    raw = np.asarray(img)
+    depth = 65535.0 if img.mode in _SIXTEEN_BIT or raw.max(initial=0) <= 65535 else 2.0**31 - 1
+    gray = (np.clip(raw, 0, None) / depth).astype(np.float32)
+    if "transparency" in img.info and isinstance(img.info["transparency"], int):
+        return _on_paper(gray, (raw != img.info["transparency"]).astype(np.float32))
+    return gray
+
+
 def mnist_style(gray: np.ndarray, name: str = "image") -> np.ndarray:
-    """(H, W) grayscale in [0, 1] -> (28, 28) MNIST-style (see module docstring)."""
+    """(H, W) grayscale in [0, 1] -> (28, 28) MNIST-style (see module docstring).
+
+    ImageError (a ValueError) naming `name` if the image is blank."""
     from PIL import Image
 
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
@@ -65,7 +119,7 @@ def mnist_style(gray: np.ndarray, name: str = "image") -> np.ndarray:
     noise = 1.4826 * np.median(np.abs(border - level))  # robust standard deviation
     gray = np.clip(gray - level - 3.0 * noise, 0.0, 1.0)
     if gray.max() < 0.05:
-        raise ValueError(f"{name}: the image is blank (no digit found)")
+        raise ImageError(f"{name}: the image is blank (no digit found)")
     gray = gray / gray.max()
     ys, xs = np.nonzero(gray > 0.1)
     crop = gray[ys.min():ys.max() + 1, xs.min():xs.max() + 1]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.data.errors import DataError
-from dlscratch.data.idx import read_idx
+from dlscratch.data.idx import MAX_IDX_BYTES, read_idx
 from dlscratch.data.locate import locate_dataset
 from dlscratch.data.registry import (
     TEST_IMAGES,
@@ -30,17 +30,28 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 @functools.lru_cache(maxsize=16)
-def _read_idx_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
-    array = read_idx(path)
+def _read_idx_cached(
+    path: str, mtime_ns: int, size: int, max_bytes: int, limit_note: str
+) -> np.ndarray:
+    array = read_idx(path, max_bytes=max_bytes, limit_note=limit_note)
     array.setflags(write=False)
     return array
 
 
-def read_idx_cached(path: str | os.PathLike) -> np.ndarray:
+def read_idx_cached(
+    path: str | os.PathLike, *, max_bytes: int = MAX_IDX_BYTES, limit_note: str = ""
+) -> np.ndarray:
     """`read_idx` memoised on (resolved path, mtime, size); the result is read-only."""
     resolved = Path(path).resolve()
     st = resolved.stat()
-    return _read_idx_cached(str(resolved), st.st_mtime_ns, st.st_size)
+    return _read_idx_cached(str(resolved), st.st_mtime_ns, st.st_size, max_bytes, limit_note)
+
+
+def _read_dataset_file(path: Path, spec: DatasetSpec, file: str) -> np.ndarray:
+    """One of the dataset's files, refused unread if its header declares more data than the
+    real dataset's file holds (60,000 images of 28x28 for MNIST's training images)."""
+    note = spec.describe_file(file)
+    return read_idx_cached(path, max_bytes=spec.data_size(file), limit_note=note)
 
 
 def clear_cache() -> None:
@@ -48,9 +59,14 @@ def clear_cache() -> None:
     _read_idx_cached.cache_clear()
 
 
-def _load_pair(images_path: Path, labels_path: Path, spec: DatasetSpec) -> Split:
-    """Read and cross-check one split: images (N, H, W) uint8, labels (N,) uint8 < classes."""
-    images, labels = read_idx_cached(images_path), read_idx_cached(labels_path)
+def _load_pair(files: Mapping[str, Path], split: str, spec: DatasetSpec) -> Split:
+    """Read and cross-check one split ("train" or "test"): images (N, H, W) uint8, labels (N,)
+    uint8 < classes."""
+    train = split == "train"
+    image_file, label_file = (TRAIN_IMAGES, TRAIN_LABELS) if train else (TEST_IMAGES, TEST_LABELS)
+    images_path, labels_path = files[image_file], files[label_file]
+    images = _read_dataset_file(images_path, spec, image_file)
+    labels = _read_dataset_file(labels_path, spec, label_file)
     if images.dtype != np.uint8 or images.shape[1:] != spec.image_shape:
         raise DataError(
             f"{images_path}: expected uint8 images of shape (N, {spec.image_shape[0]}, "
@@ -127,12 +143,19 @@ def load_dataset(
         progress=progress,
     )
     options = dict(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label)
-    train = _load_pair(files[TRAIN_IMAGES], files[TRAIN_LABELS], spec)
-    test = _load_pair(files[TEST_IMAGES], files[TEST_LABELS], spec)
-    return (
-        _convert(train, len(spec.classes), **options),
-        _convert(test, len(spec.classes), **options),
-    )
+    train = _load_pair(files, "train", spec)
+    test = _load_pair(files, "test", spec)
+    try:
+        return (
+            _convert(train, len(spec.classes), **options),
+            _convert(test, len(spec.classes), **options),
+        )
+    except MemoryError:
+        size = (train[0].size + test[0].size) * (4 if normalize else 1) / 2**20
+        raise DataError(
+            f"not enough memory to hold {spec.title} ({size:,.0f} MiB of images "
+            f"{'as float32' if normalize else 'as uint8'})"
+        ) from None
 
 
 def load_mnist(

@@ -19,6 +19,7 @@ from pathlib import Path
 from dlscratch.data.registry import DATASET_NAMES, FILE_NAMES, get_spec
 
 ENV_VAR = "DLSCRATCH_DATA"
+EXPLICIT_SOURCE = "data_dir argument"
 
 
 def _abs(path: str | os.PathLike) -> Path:
@@ -31,10 +32,15 @@ def cache_root() -> Path:
     return _abs(xdg) / "dlscratch" if xdg else _abs("~/.cache/dlscratch")
 
 
+def source_label(source: str, cli: bool = False) -> str:
+    """A search root's source as a user of Python (`cli` False) or of the command line sees it."""
+    return "--data-dir" if cli and source == EXPLICIT_SOURCE else source
+
+
 def search_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     """Roots to search, in order, as (root, where-it-came-from) pairs."""
     if data_dir is not None:
-        return [(_abs(data_dir), "data_dir argument")]
+        return [(_abs(data_dir), EXPLICIT_SOURCE)]
     roots = []
     env = os.environ.get(ENV_VAR)
     if env:
@@ -87,13 +93,14 @@ class DatasetStatus:
         """The first folder holding all files, or None."""
         return next((d for d in self.searched if d.complete), None)
 
-    def describe(self) -> str:
-        """Human-readable lines: each folder with its present/missing files."""
+    def describe(self, cli: bool = False) -> str:
+        """Human-readable lines: each folder with its present/missing files (`cli`: the
+        explicit folder is called --data-dir, as `dlscratch info` knows it)."""
         lines = [f"{self.title} ({self.name}):"]
         chosen = self.selected
         for d in self.searched:
             mark = "  <- used" if d is chosen else ""
-            lines.append(f"  {d.directory}  [{d.source}]{mark}")
+            lines.append(f"  {d.directory}  [{source_label(d.source, cli)}]{mark}")
             for name, path in d.files.items():
                 found = f"ok      {path.name}" if path else f"MISSING {name}[.gz]"
                 lines.append(f"    {found}")

@@ -40,6 +40,29 @@ class DatasetSpec:
     num_train: int = 60_000
     num_test: int = 10_000
 
+    def count(self, file: str) -> int:
+        """Images (or labels) in `file`: num_train for the train-* files, num_test for t10k-*."""
+        return self.num_train if file.startswith("train") else self.num_test
+
+    def data_size(self, file: str) -> int:
+        """Bytes of data (uint8, after the IDX header) in `file`, one of FILE_NAMES.
+
+        The readers and downloads refuse anything larger (a fake, smaller copy is fine)."""
+        if file not in FILE_NAMES:
+            raise ValueError(f"unknown file {file!r}: expected one of {', '.join(FILE_NAMES)}")
+        if "images" in file:
+            return self.count(file) * self.image_shape[0] * self.image_shape[1]
+        return self.count(file)
+
+    def file_size(self, file: str) -> int:
+        """Bytes of the decompressed `file`: its IDX header (16 or 8 bytes) plus its data."""
+        return (16 if "images" in file else 8) + self.data_size(file)
+
+    def describe_file(self, file: str) -> str:
+        """E.g. "MNIST's 60,000 images of 28x28", for messages about a file's size."""
+        what = "images of {}x{}".format(*self.image_shape) if "images" in file else "labels"
+        return f"{self.title}'s {self.count(file):,} {what}"
+
 
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(

@@ -5,21 +5,36 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from dlscratch.data.errors import ChecksumError, DataError
-from dlscratch.data.idx import read_file_bytes
+from dlscratch.data.idx import CHUNK, MAX_IDX_BYTES, open_decompressed
 from dlscratch.data.locate import locate_dataset
 from dlscratch.data.registry import get_spec
 
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 
 
-def sha256_decompressed(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of the file's content after gunzipping (raw files are hashed as they are)."""
-    return hashlib.sha256(read_file_bytes(path)).hexdigest()
+def sha256_decompressed(path: str | os.PathLike, max_bytes: int = MAX_IDX_BYTES + 1024) -> str:
+    """Hex SHA-256 of the file's content after gunzipping (raw files are hashed as they are),
+    inflated in a stream. DataError naming the file if the content exceeds `max_bytes` (a
+    small `.gz` that inflates to gigabytes is stopped there) or the gzip data is corrupt."""
+    sha, total = hashlib.sha256(), 0
+    with open_decompressed(path) as (stream, _):
+        try:
+            while chunk := stream.read(CHUNK):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise DataError(
+                        f"{path}: decompresses to more than {max_bytes:,} bytes; refused", path
+                    )
+                sha.update(chunk)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"{path}: corrupt gzip data ({e})", path) from e
+    return sha.hexdigest()
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:
@@ -67,7 +82,8 @@ def verify_dataset(
     for file, path in locate_dataset(spec.name, data_dir, download=False).items():
         if file not in checksums:
             raise DataError(f"no expected SHA-256 for {file} ({path})", path)
-        checks.append(FileCheck(file, path, checksums[file].lower(), sha256_decompressed(path)))
+        actual = sha256_decompressed(path, spec.file_size(file))
+        checks.append(FileCheck(file, path, checksums[file].lower(), actual))
     bad = [c for c in checks if not c.ok]
     if strict and bad:
         first = bad[0]

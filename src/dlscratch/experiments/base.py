@@ -15,6 +15,29 @@ from pathlib import Path
 
 import numpy as np
 
+QUICK_LABEL = "quick mode: illustration only"
+FULL_REPORT = "docs/results/experiments-full/report.html"  # the full run, in the repository
+
+
+@dataclass(frozen=True)
+class CourseValue:
+    """The figure a quick run is held against: one number of the record and its course value.
+
+    `key` is the path into the record's `numbers` (("test_acc", "residual") is
+    numbers["test_acc"]["residual"]); `value` is what the course states or, where the course
+    only describes the result, what our full run at the course's settings measured (`source`
+    says which). A quick run whose number is worse than `value` is labelled QUICK_LABEL.
+    """
+
+    key: tuple[str, ...]
+    value: float
+    source: str
+    higher_is_better: bool = True
+
+    def as_record(self) -> dict:
+        return {"key": list(self.key), "value": self.value, "source": self.source,
+                "higher_is_better": self.higher_is_better}
+
 
 @dataclass(frozen=True)
 class ExperimentInfo:
@@ -23,6 +46,7 @@ class ExperimentInfo:
     title: str
     title_ko: str  # the course's section title (the course is taught in Korean)
     course_result: str = ""  # what the course/book reports, for the README table
+    course_value: CourseValue | None = None  # None: quick mode shows the course's result too
 
 
 @dataclass

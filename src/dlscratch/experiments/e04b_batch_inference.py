@@ -14,14 +14,15 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlscratch.experiments.base import Context, ExperimentInfo, Result
+from dlscratch.experiments.base import Context, CourseValue, ExperimentInfo, Result
 from dlscratch.experiments.cache import train_or_load
 from dlscratch.nets import MultiLayerNet
 from dlscratch.train.trainer import Trainer
 
 INFO = ExperimentInfo(4, "batch-inference", "Batch inference",
                       "MNIST 데이터셋 / 손글씨 숫자 인식 (배치 처리)",
-                      "the book's weights: accuracy 0.9352 one by one and in batches of 100")
+                      "the book's weights: accuracy 0.9352 one by one and in batches of 100",
+                      course_value=CourseValue(("accuracy_batch",), 0.9352, "the book's weights"))
 
 
 def predict_one_by_one(net, x: np.ndarray) -> np.ndarray:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlscratch.experiments.base import Context, ExperimentInfo, Result
+from dlscratch.experiments.base import Context, CourseValue, ExperimentInfo, Result
 from dlscratch.nets import MultiLayerNet, MultiLayerNetExtend
 from dlscratch.train import Trainer
 
 INFO = ExperimentInfo(17, "overfitting", "Overfitting, weight decay and dropout",
                       "올바른 학습을 위해 (오버피팅, 가중치 감소, 드롭아웃)",
                       "without regularisation train accuracy reaches 1.0 with a large gap to test "
-                      "accuracy; weight decay and dropout shrink the gap")
+                      "accuracy; weight decay and dropout shrink the gap",
+                      course_value=CourseValue(
+                          ("final_train_acc", "plain"), 1.0,
+                          "the course: train accuracy reaches 1.0"))
 
 HIDDEN = [100] * 6
 VARIANTS = {  # name -> a function building the network from a seed

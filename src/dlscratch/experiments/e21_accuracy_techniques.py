@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlscratch.data.augment import augment_batch
-from dlscratch.experiments.base import Context, ExperimentInfo, Result
+from dlscratch.experiments.base import Context, CourseValue, ExperimentInfo, Result
 from dlscratch.experiments.common_cnn import mnist_images, train_cnn
 from dlscratch.functions import softmax
 from dlscratch.nets import SimpleConvNet
@@ -28,7 +28,10 @@ from dlscratch.optim import Cosine
 INFO = ExperimentInfo(21, "accuracy-techniques", "Ensembles, learning-rate decay, augmentation",
                       "정확도를 높일 수 있는 기술 (앙상블 학습, 학습률 감소, 데이터 확장)",
                       "each technique adds a little accuracy; the book's best MNIST results "
-                      "combine them (99.7%+)")
+                      "combine them (99.7%+)",
+                      course_value=CourseValue(
+                          ("test_acc", "baseline"), 0.9868,
+                          "our full run at the course's settings, 5 epochs"))
 
 AUGMENT = {"max_shift": 2, "max_angle": 10}
 
@@ -40,8 +43,8 @@ def augment(x, rng):
 def run(ctx: Context) -> Result:
     params = {"network": "SimpleConvNet conv30x5x5-relu-pool-affine100-relu-affine10",
               "optimizer": "Adam", "lr": 0.001, "batch_size": 100,
-              "epochs": ctx.pick(3, 5), "train_size": ctx.pick(1000, 60000),
-              "test_size": ctx.pick(500, 10000), "eval_limit_per_epoch": ctx.pick(300, 1000),
+              "epochs": ctx.pick(2, 5), "train_size": ctx.pick(600, 60000),
+              "test_size": ctx.pick(300, 10000), "eval_limit_per_epoch": ctx.pick(200, 1000),
               "augmentation": AUGMENT, "lr_decay": "cosine to 0 over the run",
               "ensemble_size": ctx.pick(3, 5), "seed": ctx.seed}
     (x_train, t_train), (x_test, t_test) = mnist_images(ctx, params["train_size"],

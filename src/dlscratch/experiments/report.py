@@ -1,4 +1,17 @@
-"""report.html: one self-contained page, every experiment in course order with its figure."""
+"""report.html: one self-contained page, every experiment in course order with its figure.
+
+The records are untrusted (`dlscratch experiment report` reads NAME.json files anyone can
+edit), so the page is built on three rules:
+
+- every value taken from a record is checked for its type first (`records.check_record`), then
+  escaped: text with `html.escape`, numbers formatted from int/float, attributes double-quoted
+  and escaped, params/numbers shown as escaped JSON;
+- a figure is embedded only when NAME.png resolves (`Path.resolve`, symbolic links followed)
+  to a file inside the report's folder, its name ends in .png and it starts with the PNG
+  signature; otherwise the page shows the path as escaped text with a note;
+- summary.md (a Markdown table) gets the same text with '<' written as '&lt;', so no cell can
+  open an HTML tag where Markdown is rendered.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +20,124 @@ import html
 import json
 from pathlib import Path
 
+from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL
+from dlscratch.experiments.records import check_record, quick_note, read_records
 from dlscratch.io.atomic import atomic_write_text
 
+__all__ = ["markdown_table", "read_records", "render_report", "write_report"]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}h2 small{color:#666;font-weight:normal}
 img{max-width:100%}table{border-collapse:collapse;font-size:90%}
 td,th{border:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}
-code{background:#f4f4f4}"""
+code{background:#f4f4f4}.note{color:#8a4b00}
+.quick{background:#fff3cd;color:#7a4b00;padding:0 4px;border:1px solid #e0c36a}"""
+
+
+def _text(value: str) -> str:
+    """Escaped text, quotes too (so also safe in a quoted attribute); a lone surrogate (valid
+    in JSON, not in UTF-8) becomes a visible \\udXXX."""
+    return html.escape(value.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _number(value) -> str:
+    """An int as written; a float with two decimals (inf and nan as such)."""
+    return str(value) if isinstance(value, int) else f"{value:.2f}"
+
+
+def _json(value) -> str:
+    try:
+        text = json.dumps(value)  # ASCII only: every non-ASCII character as \\uXXXX
+    except (RecursionError, ValueError):
+        return "(nested too deeply to show)"
+    return text[:300] + " ..." if len(text) > 300 else text
 
 
 def _numbers_table(numbers: dict) -> str:
-    rows = []
-    for key, value in numbers.items():
-        text = json.dumps(value)
-        if len(text) > 300:
-            text = text[:300] + " ..."
-        rows.append(f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(text)}</code></td></tr>")
+    rows = [f"<tr><th>{_text(key)}</th><td><code>{_text(_json(value))}</code></td></tr>"
+            for key, value in numbers.items()]
     return "<table>" + "".join(rows) + "</table>"
 
 
-def read_records(out_dir: Path) -> list[dict]:
-    """The NAME.json records of every registered experiment found in out_dir."""
-    from dlscratch.experiments.registry import names
+def figure(out_dir: Path, name: str) -> str:
+    """The <img> of NAME.png, or an escaped note saying why it is not embedded."""
+    shown = f"<code>{_text(name + '.png')}</code>"
+    try:
+        root = Path(out_dir).resolve()
+        path = (root / f"{name}.png").resolve()
+        inside = path.is_relative_to(root) and path.suffix == ".png"
+        data = path.read_bytes() if inside and path.is_file() else None
+    except (OSError, ValueError):  # a NUL in the name, a name too long for the system
+        return f"<p class='note'>figure {shown} not embedded: not a usable file name</p>"
+    if not inside:
+        return (f"<p class='note'>figure {shown} not embedded: it is not a .png file inside "
+                "the report's folder</p>")
+    if data is None:
+        return f"<p class='note'>no figure: {shown} not found</p>"
+    if not data.startswith(PNG_SIGNATURE):
+        return f"<p class='note'>figure {shown} not embedded: not a PNG file</p>"
+    return (f'<img alt="{_text(name)}" '
+            f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">')
 
-    paths = [Path(out_dir) / f"{name}.json" for name in names()]
-    return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.exists()]
+
+def _label(record: dict) -> str:
+    """The quick label as HTML ('' when the result is not below the course's value)."""
+    note = quick_note(record)
+    if not note:
+        return ""
+    rest = note.removeprefix(QUICK_LABEL)
+    return f"<br><span class='quick'>{QUICK_LABEL}</span>{_text(rest)}"
+
+
+def _section(out_dir: Path, rec: dict) -> str:
+    course = (f"<br><b>Course:</b> {_text(rec['course_result'])}"
+              if rec.get("course_result") else "")
+    return "\n".join([
+        f'<section id="{_text(rec["name"])}"><h2>{_number(rec["number"])}. '
+        f'{_text(rec["title"])} <small lang="ko">{_text(rec["title_ko"])}</small></h2>',
+        f"<p><b>Result:</b> {_text(rec['summary'])}{_label(rec)}{course}"
+        f"<br><small>seed {_number(rec['seed'])}, {_number(rec['elapsed_s'])} s</small></p>",
+        figure(out_dir, rec["name"]),
+        "<h3>Parameters</h3>" + _numbers_table(rec["params"]),
+        "<h3>Numbers</h3>" + _numbers_table(rec["numbers"]),
+        "</section>"])
+
+
+def _mode(records: list[dict]) -> str:
+    quick = {rec["quick"] for rec in records}
+    return "quick" if quick == {True} else "full" if quick <= {False} else "quick and full"
 
 
 def write_report(out_dir: Path, records: list[dict]) -> Path:
+    """Write report.html and summary.md in out_dir from checked records (RecordError if not)."""
     out_dir = Path(out_dir)
+    for i, rec in enumerate(records):
+        check_record(rec, f"records[{i}]")
+    path = out_dir / "report.html"
+    atomic_write_text(path, render_report(out_dir, records))
+    atomic_write_text(out_dir / "summary.md", markdown_table(records))
+    return path
+
+
+def render_report(out_dir: Path, records: list[dict]) -> str:
+    """The text of report.html for checked records; figures are read from out_dir."""
+    records = sorted(records, key=lambda r: r["number"])
+    mode = _mode(records)
+    intro = ("<p>Every figure and number below was computed by <code>dlscratch experiment"
+             f"</code> ({mode} mode).")
+    if "quick" in mode:
+        intro += (" Quick mode trains on little data for few iterations: a result marked "
+                  f"<span class='quick'>{QUICK_LABEL}</span> is below the course's value; the "
+                  f"full run's report is <code>{FULL_REPORT}</code>.")
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              "<title>dlscratch: the course's experiments</title>",
              f"<style>{STYLE}</style></head><body>",
              "<h1>dlscratch: the course's experiments <small>(딥러닝 실험)</small></h1>",
-             "<p>Every figure and number below was computed by <code>dlscratch experiment</code>"
-             f" ({'quick' if records and records[0]['quick'] else 'full'} mode).</p>"]
-    for rec in sorted(records, key=lambda r: r["number"]):
-        png = out_dir / f"{rec['name']}.png"
-        img = base64.b64encode(png.read_bytes()).decode() if png.exists() else ""
-        parts += [
-            f"<section id='{rec['name']}'><h2>{rec['number']}. {html.escape(rec['title'])} "
-            f"<small lang='ko'>{html.escape(rec['title_ko'])}</small></h2>",
-            f"<p><b>Result:</b> {html.escape(rec['summary'])}"
-            + (f"<br><b>Course:</b> {html.escape(rec['course_result'])}"
-               if rec.get("course_result") else "")
-            + f"<br><small>seed {rec['seed']}, {rec['elapsed_s']} s</small></p>",
-            f"<img alt='{rec['name']}' src='data:image/png;base64,{img}'>" if img else "",
-            "<h3>Parameters</h3>" + _numbers_table(rec["params"]),
-            "<h3>Numbers</h3>" + _numbers_table(rec["numbers"]),
-            "</section>"]
+             intro + "</p>"]
+    parts += [_section(out_dir, rec) for rec in records]
     parts.append("</body></html>")
-    path = out_dir / "report.html"
-    atomic_write_text(path, "\n".join(parts))
-    atomic_write_text(out_dir / "summary.md", markdown_table(records))
-    return path
+    return "\n".join(parts)
 
 
 def markdown_table(records: list[dict]) -> str:
@@ -68,8 +145,16 @@ def markdown_table(records: list[dict]) -> str:
     rows = ["| # | experiment | the course | dlscratch (this run) | time (s) |",
             "|---|---|---|---|---|"]
     for rec in sorted(records, key=lambda r: r["number"]):
+        note = quick_note(rec)
+        elapsed = rec["elapsed_s"]
         cells = [str(rec["number"]), f"`{rec['name']}` ({rec['title_ko']})",
-                 rec.get("course_result", ""), rec["summary"], f"{rec['elapsed_s']:.0f}"]
-        rows.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
-                    + " |")
+                 rec.get("course_result", ""),
+                 rec["summary"] + (f" (**{note}**)" if note else ""),
+                 str(elapsed) if isinstance(elapsed, int) else f"{elapsed:.0f}"]
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(rows) + "\n"
+
+
+def _cell(text: str) -> str:
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("|", "/").replace("\r", " ").replace("\n", " ").replace("<", "&lt;")

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dlscratch.experiments.base import Context, jsonable  # noqa: E402
+from dlscratch.experiments.records import quick_note  # noqa: E402
 from dlscratch.experiments.registry import EXPERIMENTS, get_experiment  # noqa: E402
 from dlscratch.io.atomic import atomic_write, atomic_write_text  # noqa: E402
 
@@ -34,11 +35,15 @@ def run_experiment(name: str, ctx: Context) -> dict:
               "summary": result.summary, "quick": ctx.quick, "seed": ctx.seed,
               "elapsed_s": round(elapsed, 2), "params": jsonable(result.params),
               "numbers": jsonable(result.numbers)}
+    if info.course_value is not None:
+        record["course_value"] = info.course_value.as_record()
     with atomic_write(ctx.out_dir / f"{info.name}.png") as f:
         result.figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
     plt.close(result.figure)
     atomic_write_text(ctx.out_dir / f"{info.name}.json", json.dumps(record, indent=1))
     ctx.log(f"     {result.summary} ({elapsed:.1f} s)")
+    if note := quick_note(record):
+        ctx.log(f"     [{note}]")
     return record
 
 

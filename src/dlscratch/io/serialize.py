@@ -3,29 +3,36 @@
 The file holds every parameter and buffer (batch-norm running statistics) under the network's
 keys (W1, b1, running_mean1, ...) and, under `__architecture__`, a JSON text: the course
 network's class and constructor arguments, or for a plain Sequential the list of layer specs.
-It is read with `allow_pickle=False`: loading a model file never runs code.
+It is read with `allow_pickle=False`: loading a model file never runs code; and it is read as
+data from a stranger, checked before anything is allocated (see `load`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from dlscratch.errors import ModelFileError
+from dlscratch.io.arch_check import (
+    CHECKED_LAYERS,
+    FORMAT,
+    VERSION,
+    check_architecture,
+    declared_arrays,
+)
 from dlscratch.io.atomic import atomic_write
+from dlscratch.io.fields import Fields, one_line, show
+from dlscratch.io.npz import SafeNpz
 from dlscratch.layers import LAYER_TYPES, build_layer, layer_spec
 from dlscratch.nets import COURSE_NETS, Sequential
 
-FORMAT = "dlscratch-model"
-VERSION = 1
 ARCH_KEY = "__architecture__"
 
-__all__ = ["ModelFileError", "architecture", "build_network", "layer_spec", "load",
-           "load_state", "read_model_file", "save", "state_arrays"]
+__all__ = ["ModelFileError", "architecture", "build_network", "check_state_values", "layer_spec",
+           "load", "load_state", "read_model_file", "save", "state_arrays"]
 
 
 def architecture(net) -> dict:
@@ -56,33 +63,28 @@ def save(net, path: str | os.PathLike) -> Path:
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """(architecture, arrays) from a model file; ModelFileError if it is not a valid one."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"model file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise ModelFileError(
-            f"{path}: not a readable dlscratch model file (truncated or corrupted?): {exc}"
-        ) from None
-    if ARCH_KEY not in arrays:
-        raise ModelFileError(f"{path}: no architecture record; not a dlscratch model file")
-    try:
-        arch = json.loads(str(arrays.pop(ARCH_KEY)))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: the architecture record is not valid JSON: {exc}") from None
-    if arch.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a dlscratch model file (format {arch.get('format')!r})")
-    if arch.get("version") != VERSION:
-        raise ModelFileError(f"{path}: model format version {arch.get('version')!r} is not "
-                             f"supported (this dlscratch reads version {VERSION})")
-    return arch, arrays
+    """(architecture, arrays) of a model file, both checked as `load` checks them but no
+    network built; ModelFileError naming the file and the field or array if it is not valid."""
+    with SafeNpz(path, record=ARCH_KEY) as npz:
+        arch = _checked_architecture(npz)
+        return arch, {key: npz.read(key) for key in npz.keys}
+
+
+def _checked_architecture(npz: SafeNpz) -> dict:
+    """The architecture record, checked; the arrays' keys and shapes checked against it."""
+    if ARCH_KEY not in npz.headers:
+        raise npz.refuse(ARCH_KEY, f"no architecture record ({ARCH_KEY}); not a dlscratch "
+                                   f"model file")
+    arch = npz.record_value()
+    check_architecture(arch, Fields(npz.path, ModelFileError, "architecture"))
+    npz.check({k: (shape, "f") for k, shape in declared_arrays(arch["layers"]).items()},
+              f"the architecture ({arch['model']})")
+    return arch
 
 
 def build_network(arch: dict):
-    """A network with the architecture `arch`, parameters not yet loaded."""
+    """A network with the architecture `arch` (checked by `check_architecture`), parameters
+    not yet loaded."""
     if arch.get("config") is not None and arch.get("model") in COURSE_NETS:
         return COURSE_NETS[arch["model"]](**arch["config"])
     dtype = np.dtype(arch.get("dtype", "float32"))
@@ -112,14 +114,48 @@ def load_state(net, arrays: dict[str, np.ndarray], source: str = "state") -> Non
 
 
 def load(path: str | os.PathLike):
-    """Read a network saved with `save`; its predictions are bit-identical to the saved one."""
-    arch, arrays = read_model_file(path)
-    try:
-        net = build_network(arch)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"{path}: cannot rebuild the architecture: {exc}") from None
-    if [layer_spec(layer) for layer in net.stack.layers] != arch["layers"]:
-        raise ModelFileError(f"{path}: the layers recorded in the file do not match "
-                             f"{arch['model']}{arch.get('config')}")
+    """Read a network saved with `save`; its predictions are bit-identical to the saved one.
+
+    The file is read as data from a stranger (`io.npz.SafeNpz`): the architecture is checked
+    (`io.arch_check`: types, ranges, at most MAX_VALUES values) and every array's key, shape
+    and dtype compared with it before any array is allocated; only then is the network built
+    and are the arrays read. NaN/Inf weights and negative variances are refused, naming the
+    array. Every refusal is a ModelFileError naming the file and the field or array.
+    """
+    with SafeNpz(path, record=ARCH_KEY) as npz:
+        arch = _checked_architecture(npz)
+        net = _build(arch, npz)
+        if [layer_spec(layer) for layer in net.stack.layers] != arch["layers"]:
+            raise npz.refuse("layers", f"the layers recorded in the file do not match "
+                                       f"{arch['model']}{show(arch.get('config'), 200)}")
+        arrays = {key: npz.read(key, target.dtype) for key, target in state_arrays(net).items()}
+    check_state_values(net, arrays, npz.refuse)
     load_state(net, arrays, str(path))
     return net
+
+
+def check_state_values(net, arrays: dict[str, np.ndarray], refuse, prefix: str = "") -> None:
+    """Values a finite array may still not hold: a negative batch-norm running variance.
+    refuse(name, message) builds the error; names are prefix + key ("best/running_var1")."""
+    for key, _, attr in net.stack.buffer_refs:
+        negative = int((arrays[key] < 0).sum()) if attr == "running_var" else 0
+        if negative:
+            name = f"{prefix}{key}"
+            raise refuse(name, f"{name} holds {negative} negative values (a variance is >= 0)")
+
+
+def _build(arch: dict, npz: SafeNpz):
+    """build_network; a layer type registered outside dlscratch checks its own config."""
+    if all(name in CHECKED_LAYERS for name in _layer_types(arch["layers"])):
+        return build_network(arch)  # every config checked: nothing here can raise
+    try:
+        return build_network(arch)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise npz.refuse("layers", f"the layers cannot be rebuilt: {one_line(exc)}") from None
+
+
+def _layer_types(specs: list):
+    for spec in specs:
+        yield spec["type"]
+        if spec["type"] == "Residual":
+            yield from _layer_types(spec["config"]["layers"])

@@ -180,7 +180,13 @@ class ProgressBar(Callback):
         self._bar.set_postfix({**self._step, **self._accs}, refresh=False)
 
     def on_train_end(self, trainer):
-        self._bar.close()
+        self.close()
+
+    def close(self) -> None:
+        """End the bar's line (also for an interrupted run, before its message)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     @staticmethod
     def _epoch(trainer) -> str:

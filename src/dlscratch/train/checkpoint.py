@@ -5,7 +5,9 @@ Arrays: the network's parameters and buffers (`net/W1`, ...), the optimizer's st
 JSON (`__checkpoint__`): architecture, optimizer scalars (type, lr, step count), the trainer's
 settings, RNG states (batch sampler and dropout layers), the current epoch's sample order,
 iteration, history, elapsed time and the early-stopping state. Checkpoints written before the
-callbacks existed have the same layout and resume the same.
+callbacks existed have the same layout and resume the same. A checkpoint is read as data from
+a stranger (`io.npz.SafeNpz`, `checkpoint_check`): a bad one is a CheckpointError naming the
+file and the field, and changes nothing.
 
     Checkpoint("run/checkpoint.npz")          # a callback: saved after every epoch
     trainer.resume("run/checkpoint.npz")      # load_training_state: train() continues
@@ -18,12 +20,24 @@ from pathlib import Path
 
 import numpy as np
 
-from dlscratch.errors import ModelFileError
+from dlscratch.errors import CheckpointError
 from dlscratch.io.atomic import atomic_write
-from dlscratch.io.serialize import architecture, load_state, read_model_file, state_arrays
+from dlscratch.io.fields import Fields
+from dlscratch.io.npz import MAX_BYTES as MODEL_MAX_BYTES
+from dlscratch.io.npz import SafeNpz
+from dlscratch.io.serialize import (
+    architecture,
+    check_state_values,
+    load_state,
+    read_model_file,
+    state_arrays,
+)
 from dlscratch.train.callbacks import Callback, EarlyStopping
+from dlscratch.train.checkpoint_check import check_meta
 
 META_KEY = "__checkpoint__"
+GROUPS = ("net", "opt", "best")
+MAX_BYTES = 4 * MODEL_MAX_BYTES  # the weights, two optimizer moments and the best weights
 
 
 class Checkpoint(Callback):
@@ -58,42 +72,48 @@ def save_training_state(trainer, path) -> None:
 
 
 def load_training_state(trainer, path) -> None:
-    """Restore the state `save_training_state` wrote; ValueError if it is another run (other
-    settings or network), ModelFileError if the file is not a complete checkpoint. A refused or
-    broken checkpoint changes nothing. The run's length (max_iter) may differ."""
-    meta, groups = read_checkpoint(path)
-    try:
-        saved, mine = meta["settings"], trainer.settings()
-    except (KeyError, TypeError):
-        raise ModelFileError(f"{path}: not a training checkpoint (no settings)") from None
-    changed = {k: (saved.get(k), v) for k, v in mine.items()
-               if k != "max_iter" and saved.get(k) != v}
-    if changed:
-        detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in changed.items())
-        raise ValueError(f"{path}: cannot resume a different run ({detail})")
-    if _comparable(architecture(trainer.network)) != _comparable(meta.get("architecture")):
-        raise ValueError(f"{path}: cannot resume a different run (the network differs: "
-                         f"checkpoint {_describe(meta.get('architecture'))} vs now "
-                         f"{_describe(architecture(trainer.network))})")
-    try:  # read everything first: a checkpoint that fails half-way changes nothing
-        opt_scalars, iteration = meta["optimizer"], int(meta["iteration"])
-        rng_state, order, network_rng = meta["rng"], meta["order"], meta["network_rng"]
-        history, elapsed = meta["history"], float(meta["elapsed_s"])
-        stopped_early = bool(meta["stopped_early"])
-        best = (None if meta["best"] is None
-                else (meta["best"][0], meta["best"][1], groups["best"]))
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
-        raise ModelFileError(f"{path}: incomplete checkpoint (missing or bad {exc})") from None
-    load_state(trainer.network, groups.get("net", {}), str(path))
-    trainer.optimizer.load_state_dict(opt_scalars, groups.get("opt", {}))
-    trainer.iteration = iteration
-    trainer.rng.bit_generator.state = rng_state
-    trainer.sampler.order = None if order is None else np.array(order, dtype=np.int64)
-    trainer.network.set_rng_state(network_rng)
-    trainer.history, trainer.elapsed_s = history, elapsed
-    trainer.stop_training = stopped_early
+    """Restore the state `save_training_state` wrote. CheckpointError (a ValueError) naming the
+    file and the field or array if it is another run (other settings or network), or not a
+    complete, valid checkpoint: every field is checked (`checkpoint_check`) and every array's
+    shape compared with this run's network and optimizer before any array is read; NaN/Inf
+    values are refused. A refused checkpoint changes nothing. The run's length (max_iter) may
+    differ."""
+    with _open(path) as npz:
+        meta = _meta(npz)
+        state = check_meta(trainer, meta, Fields(npz.path, CheckpointError, "checkpoint"))
+        targets = _targets(trainer, state)
+        npz.check({key: (arr.shape, "f") for key, arr in targets.items()},
+                  "this run's network and optimizer")
+        arrays = {key: npz.read(key, arr.dtype) for key, arr in targets.items()}
+    groups = _grouped(arrays, npz)
+    for group in ("net", "best"):
+        if group in groups:
+            check_state_values(trainer.network, groups[group], npz.refuse, f"{group}/")
+    load_state(trainer.network, groups["net"], str(path))
+    trainer.optimizer.load_state_dict(state["optimizer"], groups.get("opt", {}))
+    trainer.iteration = state["iteration"]
+    trainer.rng.bit_generator.state = state["rng"]
+    trainer.sampler.order = state["order"]
+    trainer.network.set_rng_state(state["network_rng"])
+    trainer.history, trainer.elapsed_s = state["history"], float(state["elapsed_s"])
+    trainer.stop_training = state["stopped_early"]
     if (stopper := trainer.find_callback(EarlyStopping)) is not None:
-        stopper.best = best
+        best = state["best"]
+        stopper.best = None if best is None else (*best, groups["best"])
+
+
+def _targets(trainer, state: dict) -> dict[str, np.ndarray]:
+    """The arrays a checkpoint of this run holds, by key, as the network and optimizer now hold
+    them (shape and dtype): net/KEY, opt/STATE/KEY once the optimizer has updated, best/KEY
+    with early stopping's best weights."""
+    arrays = state_arrays(trainer.network)
+    targets = {f"net/{k}": v for k, v in arrays.items()}
+    if state["optimizer"]["iter"] > 0:
+        targets.update({f"opt/{name}/{k}": p for name in trainer.optimizer.state_names
+                        for k, p in trainer.network.params.items()})
+    if state["best"] is not None:
+        targets.update({f"best/{k}": v for k, v in arrays.items()})
+    return targets
 
 
 def write_checkpoint(path, meta: dict, groups: dict[str, dict[str, np.ndarray]]) -> None:
@@ -105,40 +125,37 @@ def write_checkpoint(path, meta: dict, groups: dict[str, dict[str, np.ndarray]])
 
 
 def read_checkpoint(path) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
-    """(meta, groups) from a checkpoint; ModelFileError if the file is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"checkpoint not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays.pop(META_KEY)))
-    except KeyError:
-        raise ModelFileError(f"{path}: not a dlscratch checkpoint (no {META_KEY} record)") from None
-    except Exception as exc:  # zip, OS and JSON errors all mean an unreadable file
-        raise ModelFileError(f"{path}: unreadable checkpoint (truncated or corrupted?): {exc}") \
-            from None
+    """(meta, groups) from a checkpoint, read as `load_training_state` reads it but not checked
+    against a run; CheckpointError naming the file and field if the file is not one."""
+    with _open(path) as npz:
+        meta = _meta(npz)
+        if not isinstance(meta, dict):
+            raise npz.refuse(META_KEY, "the checkpoint record must be a JSON object")
+        return meta, _grouped({key: npz.read(key) for key in npz.keys}, npz)
+
+
+def _open(path) -> SafeNpz:
+    return SafeNpz(path, error=CheckpointError, what="checkpoint", record=META_KEY,
+                   groups=True, max_bytes=MAX_BYTES)
+
+
+def _meta(npz: SafeNpz):
+    if META_KEY not in npz.headers:
+        raise npz.refuse(META_KEY, f"not a dlscratch checkpoint (no {META_KEY} record)")
+    return npz.record_value()
+
+
+def _grouped(arrays: dict[str, np.ndarray], npz: SafeNpz) -> dict[str, dict[str, np.ndarray]]:
+    """{"net/W1": a, "opt/v/W1": b} -> {"net": {"W1": a}, "opt": {"v/W1": b}}."""
     groups: dict[str, dict[str, np.ndarray]] = {}
     for name, arr in arrays.items():
-        group, key = name.split("/", 1)
+        group, _, key = name.partition("/")
+        if group not in GROUPS or not key:
+            raise npz.refuse(name, f"{name} is not an array of a checkpoint (net/..., opt/..., "
+                                   f"best/...)")
         groups.setdefault(group, {})[key] = arr
-    return meta, groups
-
-
-def _comparable(arch):
-    """An architecture as JSON gives it back, without the initialisation seed (the weights are
-    loaded from the checkpoint, so the seed they were drawn with does not matter)."""
-    arch = json.loads(json.dumps(arch))
-    if isinstance(arch, dict) and isinstance(arch.get("config"), dict):
-        arch["config"].pop("seed", None)
-    return arch
-
-
-def _describe(arch) -> str:
-    if not isinstance(arch, dict):
-        return "unknown"
-    layers = "-".join(str(spec.get("type")) for spec in arch.get("layers", []))
-    return f"{arch.get('model')}{arch.get('config') or ''} [{layers}]"
+    groups.setdefault("net", {})
+    return groups
 
 
 __all__ = ["Checkpoint", "load_training_state", "read_checkpoint", "read_model_file",

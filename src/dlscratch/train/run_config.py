@@ -13,8 +13,10 @@ with the one the flags give, and the experiments' reuse cache reads it.
 Fields left at None take the model's preset (PRESETS: the course's optimizer, learning rate
 and run length); `momentum=None` is the optimizer's default (0.9). Every value is checked when
 the object is made; a bad one raises ValueError naming the field
-(`batch_size must be an integer >= 1, got 0`). The thread count is not part of a run: it
-changes the speed, never the result.
+(`batch_size must be an integer >= 1, got 0`). Sizes have upper bounds too (MAX_HIDDEN units
+in a hidden layer, MAX_WEIGHTS in the fully connected layers, MAX_ITERATIONS, MAX_EPOCHS), so
+that a typo is an error rather than a run that exhausts memory or never ends. The thread
+count is not part of a run: it changes the speed, never the result.
 """
 
 from __future__ import annotations
@@ -40,8 +42,17 @@ CHOICES = {"model": MODELS, "dataset": ("mnist", "fashion-mnist"),
            "activation": ("relu", "sigmoid"), "schedule": ("constant", "step", "cosine"),
            "sampling": ("shuffle", "replacement"), "dtype": ("float32", "float64")}
 FORMAT, VERSION = "dlscratch-run-config", 1
-# fields a resumed run may change: how long it runs, and how it is watched and found
-RESUMABLE_CHANGES = ("epochs", "iterations", "eval_limit", "data_dir")
+# fields a resumed run may change: how long it runs, and where its (checksummed) data is found
+RESUMABLE_CHANGES = ("epochs", "iterations", "data_dir")
+# Upper bounds, so that a typo is an error instead of a run that exhausts memory or never ends:
+MAX_HIDDEN = 65_536            # units in one hidden layer
+MAX_WEIGHTS = 100_000_000      # weights of the fully connected layers together (400 MB float32)
+MAX_ITERATIONS = 10_000_000    # updates in one run (its history holds a loss for each)
+MAX_EPOCHS = 100_000
+MAX_CONFIG_BYTES = 1_000_000   # a config.json is a few hundred bytes
+# the inputs of the first fully connected layer, per model (the CNNs': their last feature map)
+DENSE_INPUTS = {"two-layer": 784, "multi-layer": 784, "simple-cnn": 30 * 12 * 12,
+                "deep-cnn": 64 * 4 * 4}
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class RunConfig:
     data_dir: str | None = None        # folder holding mnist/ and fashion-mnist/
 
     def __post_init__(self):
-        if self.model in PRESETS:
+        if isinstance(self.model, str) and self.model in PRESETS:
             preset = PRESETS[self.model]
             for key in ("optimizer", "lr"):
                 if getattr(self, key) is None:
@@ -138,10 +149,13 @@ class RunConfig:
     @classmethod
     def read(cls, path) -> RunConfig:
         """RunConfig.from_json of a file; a bad file's ValueError starts with its path."""
-        text = Path(path).read_text()
+        path = Path(path)
         try:
-            return cls.from_json(text)
-        except ValueError as exc:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ValueError(f"{path.stat().st_size:,} bytes is far too large for a run "
+                                 "config")
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError too
             raise ValueError(f"{path}: {exc}") from None
 
     # -- using it ----------------------------------------------------------------------------
@@ -176,12 +190,14 @@ def _choice(name, value):
     return value
 
 
-def _integer(low, optional=False):
+def _integer(low, optional=False, high=None):
     def check(name, value):
         if value is None and optional:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if high is not None and value > high:
+            raise ValueError(f"{name} must be at most {high:,}, got {value!r}")
         return int(value)
     return check
 
@@ -195,6 +211,15 @@ def _number(test, rule, optional=False):
             raise ValueError(f"{name} must be {rule}, got {value!r}")
         return float(value)
     return check
+
+
+def _at_most(high, check):
+    def bounded(name, value):
+        value = check(name, value)
+        if value is not None and value > high:
+            raise ValueError(f"{name} must be at most {high:,}, got {value!r}")
+        return value
+    return bounded
 
 
 def _flag(name, value):
@@ -212,6 +237,8 @@ def _hidden(name, value):
         raise ValueError(f"{name} must be a non-empty list of integers or None, got {shown!r}")
     if min(value) < 1:
         raise ValueError(f"{name} sizes must be >= 1, got {list(value)}")
+    if max(value) > MAX_HIDDEN:
+        raise ValueError(f"{name} sizes must be at most {MAX_HIDDEN}, got {list(value)}")
     return value
 
 
@@ -228,7 +255,8 @@ def _positive(optional=False):
 _CHECKS = {
     "model": _choice, "dataset": _choice, "optimizer": _choice,
     "lr": _positive(), "momentum": _number(lambda v: 0 <= v < 1, "in [0, 1)", optional=True),
-    "epochs": _positive(optional=True), "iterations": _integer(1, optional=True),
+    "epochs": _at_most(MAX_EPOCHS, _positive(optional=True)),
+    "iterations": _integer(1, optional=True, high=MAX_ITERATIONS),
     "batch_size": _integer(1), "weight_decay": _number(lambda v: v >= 0, "a finite number >= 0"),
     "dropout": _number(lambda v: 0 <= v < 1, "in [0, 1)"), "batchnorm": _flag,
     "activation": _choice, "hidden": _hidden, "schedule": _choice,
@@ -260,3 +288,10 @@ def _check_combinations(c: RunConfig) -> None:
                          f"'deep-cnn', not model={c.model!r}")
     check_model_options(c.model, c.activation, c.dropout, c.batchnorm, c.weight_decay,
                         None if c.hidden is None else list(c.hidden))
+    if c.hidden is not None:
+        used = list(c.hidden) if c.model == "multi-layer" else list(c.hidden[:1])
+        sizes = [DENSE_INPUTS[c.model], *used, 10]
+        weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+        if weights > MAX_WEIGHTS:
+            raise ValueError(f"hidden={used} gives model={c.model!r} {weights:,} weights in its "
+                             f"fully connected layers; at most {MAX_WEIGHTS:,} are allowed")

@@ -1,0 +1,141 @@
+"""`dlscratch train`'s flags: the RunConfig they make, a resumed run's refused changes, the
+ranges RunConfig alone cannot check, and library messages told in flags.
+
+A resumed run (--resume) keeps its config.json; a flag that changes a setting is refused,
+naming each changed flag, except a run length (--epochs/--iterations: longer, or shorter but
+not before the checkpoint; not with --schedule cosine, which spans the whole run) and
+--data-dir (where the same dataset is found). --out, --threads, --quiet and --debug are not
+settings of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+from pathlib import Path
+
+from dlscratch.errors import RunError
+from dlscratch.train.run_config import MAX_ITERATIONS, RESUMABLE_CHANGES, RunConfig
+
+FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))  # flag --x-y is field x_y
+
+
+def run_config(args) -> RunConfig:
+    """The run's RunConfig: explicit flags > the saved config of a resumed run > the model's
+    preset > the defaults. A resumed run may change only its length (not with a cosine
+    schedule) and --data-dir; other changes are refused, naming each changed flag."""
+    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
+    if not args.resume:
+        with flags_in_errors():
+            return RunConfig(**given)
+    config_path = Path(args.out) / "config.json"
+    if not config_path.exists():
+        raise RunError(f"--resume: {config_path} not found (nothing to resume in {args.out})")
+    saved = RunConfig.read(config_path)  # also a config.json of an earlier version
+    # compared flag by flag before the new config is made: a changed setting is refused as
+    # such, not as a combination the saved settings do not allow
+    refused = [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)}"
+               for k, (a, b) in _changed(saved, given).items() if k not in RESUMABLE_CHANGES]
+    if not refused:
+        with flags_in_errors():
+            config = saved.replace(**given)
+        if config.schedule == "cosine":
+            refused = [f"{_flag(k)}: saved {_show(a)} vs now {_show(b)} (--schedule cosine "
+                       f"spans the whole run)" for k, (a, b) in saved.differences(config).items()
+                       if k in ("epochs", "iterations")]
+    if refused:
+        raise RunError(f"{config_path}: cannot resume a different run ({'; '.join(refused)})")
+    return config
+
+
+def _changed(saved: RunConfig, given: dict) -> dict[str, tuple]:
+    """{field: (saved, given)} for the flags whose value differs from the saved one."""
+    changed = {}
+    for name, value in given.items():
+        old = getattr(saved, name)
+        new = tuple(value) if isinstance(value, list) else value
+        if isinstance(old, float) and isinstance(new, int) and not isinstance(new, bool):
+            new = float(new)
+        if new != old:
+            changed[name] = (old, new)
+    return dict(sorted(changed.items(), key=lambda item: FIELDS.index(item[0])))
+
+
+@contextlib.contextmanager
+def flags_in_errors():
+    """Re-raise the library's ValueErrors with flags for argument names (flag_message)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(flag_message(str(exc))) from None
+
+
+_ARGUMENT = re.compile(
+    r"(?<![\w'-])(" + "|".join(sorted(FIELDS, key=len, reverse=True)) + r")"
+    r"(?:=(\[[^\]]*\]|\([^)]*\)|'[^']*'|[^\s,;:()]+))?(?![\w'=])")
+
+
+def flag_message(message: str) -> str:
+    """A library error about RunConfig/build_model arguments, told in flags:
+    "batchnorm=True cannot be used with model='simple-cnn'" ->
+    "--batchnorm cannot be used with --model simple-cnn"; quoted words lose their quotes."""
+    def as_flag(match):
+        name, value = match.groups()
+        if value is None or value == "True":
+            return _flag(name)
+        return f"{_flag(name)} {value.strip(chr(39) + '[]()').replace(',', '')}"
+
+    return re.sub(r"'([\w.+-]+)'", r"\1", _ARGUMENT.sub(as_flag, message))
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _show(value) -> str:
+    if value is None:
+        return "unset"
+    return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+# -- the flags' ranges that RunConfig alone cannot check ---------------------------------------
+
+
+def check_flags(config: RunConfig) -> None:
+    """Before the data is read: --hidden's count for the model, and a --batch-size larger than
+    --limit (a batch never exceeds the training set: see check_batch)."""
+    if config.hidden is not None and config.model != "multi-layer" and len(config.hidden) > 1:
+        raise ValueError(f"--hidden takes one size with --model {config.model} (its one hidden "
+                         f"layer), got {_show(config.hidden)}")
+    if config.limit is not None and config.batch_size > config.limit:
+        raise ValueError(f"--batch-size {config.batch_size} is larger than the training set "
+                         f"(--limit {config.limit} images)")
+
+
+def check_batch(config: RunConfig, data) -> None:
+    """A mini-batch larger than the training set is an error, not silently made smaller: the
+    batch size config.json records is the one the run uses."""
+    n = len(data[0][0])
+    if config.batch_size > n:
+        held = f", after --val-fraction {config.val_fraction:g}" if config.val_fraction else ""
+        raise ValueError(f"--batch-size {config.batch_size} is larger than the training set "
+                         f"({n} images{held})")
+
+
+def check_length(config: RunConfig, trainer) -> None:
+    if trainer.max_iter > MAX_ITERATIONS:
+        raise ValueError(f"{show_length(config)} makes {trainer.max_iter:,} updates "
+                         f"({trainer.iter_per_epoch} per epoch); at most {MAX_ITERATIONS:,} "
+                         "are allowed")
+
+
+def show_length(config: RunConfig) -> str:
+    if config.iterations is not None:
+        return f"--iterations {config.iterations}"
+    return f"--epochs {config.epochs:g}"
+
+
+def show_model(config: RunConfig) -> str:
+    hidden = f" --hidden {_show(config.hidden)}" if config.hidden is not None else ""
+    return f"--model {config.model}{hidden}"

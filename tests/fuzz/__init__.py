@@ -1,0 +1,1 @@
+"""Fuzz tests: mutated files, each family in one capped subprocess (see _memcap)."""
