@@ -233,7 +233,10 @@ def test_progress_bar_shows_epoch_loss_and_images_per_second(make_trainer, capsy
     err = capsys.readouterr().err
     assert "epoch 2/2" in err and "10/10" in err
     assert re.search(r"loss=\d\.\d{4}", err) and re.search(r"img/s=\d+", err)
-    assert "train_acc=" in err and "test_acc=" in err and "val_acc" not in err
+    assert "train_acc@" in err and "test_acc@" in err and "val_acc" not in err
+    # accuracies are labelled with the epoch they were measured at (the run's end: 10 of 7
+    # iterations per epoch)
+    assert re.search(r"test_acc@1\.4286=\d\.\d{4}", err)
 
 
 def test_progress_bar_of_a_resumed_run_starts_where_it_stopped(make_trainer, tmp_path, capsys):

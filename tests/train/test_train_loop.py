@@ -100,7 +100,7 @@ def test_progress_bar_shows_live_loss_and_accuracy(make_trainer, capsys):
     make_trainer(epochs=2, progress=True)[1].train()
     err = capsys.readouterr().err
     assert "14/14" in err and "it" in err
-    assert "loss=" in err and "test_acc=" in err and "train_acc=" in err
+    assert "loss=" in err and "test_acc@" in err and "train_acc@" in err
 
 
 def test_no_progress_output_by_default(make_trainer, capsys):

@@ -2,7 +2,7 @@
 
 Writes into --out: model.npz, checkpoint.npz (after every epoch), history.json, history.csv,
 curves.png and config.json (the run's RunConfig), and ends with the line
-`test accuracy: 0.9712`.
+`test accuracy: 0.9701`.
 
 One run at a time in a folder: the run holds its lock (train.run_lock) from before the data is
 read to the end, so an unwritable --out, or one in use by another live run, is refused at once.
@@ -37,7 +37,7 @@ from dlscratch.train.run_lock import open_run_folder
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train a network; prints 'test accuracy: 0.9712'",
+    p = sub.add_parser("train", help="train a network; prints 'test accuracy: 0.9701'",
                        description=__doc__)
     a = p.add_argument
     a("--model", choices=CHOICES["model"], help="network (default two-layer)")

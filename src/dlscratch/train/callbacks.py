@@ -152,7 +152,8 @@ class EarlyStopping(Callback):
 
 class ProgressBar(Callback):
     """A live tqdm bar on stderr: iterations done of the run, the epoch (x/y), the last loss,
-    images per second and the last evaluation's accuracies; redrawn at most 10 times a second.
+    images per second and the last evaluation's accuracies, labelled with the epoch they were
+    measured at (`test_acc@2=0.9712`: after epoch 2); redrawn at most 10 times a second.
     """
 
     def __init__(self):
@@ -175,7 +176,8 @@ class ProgressBar(Callback):
         self._bar.update(1)
 
     def on_epoch_end(self, trainer, logs):
-        self._accs = {f"{name}_acc": f"{logs[f'{name}_acc']:.4f}" for name in
+        at = f"{logs['epoch']:g}"
+        self._accs = {f"{name}_acc@{at}": f"{logs[f'{name}_acc']:.4f}" for name in
                       ("train", "test", "val") if logs[f"{name}_acc"] is not None}
         self._bar.set_postfix({**self._step, **self._accs}, refresh=False)
 

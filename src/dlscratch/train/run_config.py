@@ -42,8 +42,8 @@ CHOICES = {"model": MODELS, "dataset": ("mnist", "fashion-mnist"),
            "activation": ("relu", "sigmoid"), "schedule": ("constant", "step", "cosine"),
            "sampling": ("shuffle", "replacement"), "dtype": ("float32", "float64")}
 FORMAT, VERSION = "dlscratch-run-config", 1
-# fields a resumed run may change: how long it runs, and where its (checksummed) data is found
-RESUMABLE_CHANGES = ("epochs", "iterations", "data_dir")
+# fields a resumed run may change: how long it runs (and not with a cosine schedule)
+RESUMABLE_CHANGES = ("epochs", "iterations")
 # Upper bounds, so that a typo is an error instead of a run that exhausts memory or never ends:
 MAX_HIDDEN = 65_536            # units in one hidden layer
 MAX_WEIGHTS = 100_000_000      # weights of the fully connected layers together (400 MB float32)
