@@ -220,7 +220,7 @@ def test_unreadable_images(cli, model_file, tmp_path):
     assert r.code == 1 and "blank.jpg: the image is blank" in one_line_error(r.err)
 
     r = cli("predict", model_file, tmp_path)  # a folder
-    assert r.code == 1 and "not a readable image" in one_line_error(r.err)
+    assert r.code == 1 and f"{tmp_path}: not a regular file" in one_line_error(r.err)
 
 
 def test_a_bad_image_among_good_ones_gets_its_own_line(cli, model_file, tmp_path):

@@ -120,8 +120,11 @@ class Page(HTMLParser):
 
 
 def shown(text: str) -> str:
-    """How the page shows a string: a lone surrogate becomes its \\udXXX escape."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """How the page shows a string: a lone surrogate becomes its \\udXXX escape, a control
+    character (other than tab, newline, carriage return) its \\xNN escape."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(f"\\x{ord(c):02x}" if (ord(c) < 32 and c not in "\t\n\r") or c == "\x7f"
+                   else c for c in text)
 
 
 def make_folder(base: Path) -> Path:

@@ -9,6 +9,7 @@ import copy
 import numpy as np
 import pytest
 
+import dlscratch
 from dlscratch import (
     DataParallel,
     MultiLayerNet,
@@ -353,7 +354,8 @@ def test_replicas_share_parameters_not_caches(split_always, monkeypatch):
         return replicas[-1]
 
     monkeypatch.setattr(data_parallel, "replica", recording)
-    model.gradient(x, t)  # one thread here: one replica runs both parts, one after the other
+    with dlscratch.threads(1):  # one thread: one replica runs both parts, one after the other
+        model.gradient(x, t)
     outer = [r for r in replicas if len(r.layers) == len(net.stack.layers)]
     assert len(outer) == 1 and model.last_parts == 2
     (a,), originals = outer, net.stack.layers

@@ -21,7 +21,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from dlscratch.cli.predict_cmd import predict_or_explain
     from dlscratch.data import class_names, load_dataset
+    from dlscratch.kernels.data_parallel import DataParallel
     from dlscratch.metrics import confusion_matrix, per_class_accuracy
     from dlscratch.plots import plot_confusion
 
@@ -33,7 +35,11 @@ def run(args) -> int:
                                        data_dir=args.data_dir)
     names = class_names(dataset)
     failures.doing("evaluating the model")
-    pred = net.predict(x_test, batch_size=1000).argmax(axis=1)
+    scores = predict_or_explain(net, x_test[:1], args.model)  # the input and classes fit?
+    if scores.shape[1] != len(names):
+        raise ValueError(f"{args.model}: the network has {scores.shape[1]} outputs, "
+                         f"{dataset} has {len(names)} classes")
+    pred = DataParallel(net).predict(x_test, batch_size=1000).argmax(axis=1)
     matrix = confusion_matrix(t_test, pred, len(names))
     print(f"{dataset} test set, {len(t_test)} images")
     print(f"accuracy: {np.mean(pred == t_test):.4f}")

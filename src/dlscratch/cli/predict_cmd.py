@@ -42,6 +42,18 @@ def read_images(paths: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]
     return images, errors
 
 
+def predict_or_explain(net, x, model_path):
+    """net.predict(x) (split among the threads), or a ValueError naming the model file when
+    its input does not fit."""
+    from dlscratch.kernels.data_parallel import DataParallel
+
+    try:
+        return DataParallel(net).predict(x)
+    except ValueError as exc:
+        raise ValueError(f"{model_path}: the network does not take 28x28 images ({exc})") \
+            from None
+
+
 def run(args) -> int:
     from dlscratch.data import class_names
     from dlscratch.functions import softmax
@@ -55,13 +67,15 @@ def run(args) -> int:
         failures.doing(f"classifying {len(images)} images")
         x = np.stack(list(images.values()))
         x = x[:, None] if wants_images(net) else x.reshape(len(x), -1)
-        probs = dict(zip(images, softmax(net.predict(x)), strict=True))
+        scores = predict_or_explain(net, x, args.model)
+        probs = dict(zip(images, softmax(scores), strict=True))
     for path in args.images:
         if path in errors:
             print(f"dlscratch: error: {errors[path]}", file=sys.stderr, flush=True)
             continue
         p = probs[path]
         top = np.argsort(p)[::-1][:3]
-        ranked = ", ".join(f"{names[k]} {p[k]:.3f}" for k in top)
-        print(f"{path}: {names[top[0]]}  (top 3: {ranked})", flush=True)
+        label = names.__getitem__ if len(p) == len(names) else str  # a model of other classes
+        ranked = ", ".join(f"{label(k)} {p[k]:.3f}" for k in top)
+        print(f"{path}: {label(top[0])}  (top 3: {ranked})", flush=True)
     return 1 if errors else 0

@@ -32,6 +32,8 @@ def load_digit_image(path: str | Path) -> np.ndarray:
     from PIL import Image
 
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, a FIFO (open would wait for a writer)
+        raise ImageError(f"{path}: not a regular file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

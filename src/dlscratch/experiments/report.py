@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 
 from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL
@@ -37,8 +38,10 @@ code{background:#f4f4f4}.note{color:#8a4b00}
 
 def _text(value: str) -> str:
     """Escaped text, quotes too (so also safe in a quoted attribute); a lone surrogate (valid
-    in JSON, not in UTF-8) becomes a visible \\udXXX."""
-    return html.escape(value.encode("utf-8", "backslashreplace").decode("utf-8"))
+    in JSON, not in UTF-8) becomes a visible \\udXXX, a control character a visible \\xNN."""
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", lambda m: f"\\x{ord(m[0]):02x}", text)
+    return html.escape(text)
 
 
 def _number(value) -> str:

@@ -49,6 +49,7 @@ MAX_HIDDEN = 65_536            # units in one hidden layer
 MAX_WEIGHTS = 100_000_000      # weights of the fully connected layers together (400 MB float32)
 MAX_ITERATIONS = 10_000_000    # updates in one run (its history holds a loss for each)
 MAX_EPOCHS = 100_000
+MAX_SEED = 2**63 - 1             # numpy's generators take any integer; a model file keeps it
 MAX_CONFIG_BYTES = 1_000_000   # a config.json is a few hundred bytes
 # the inputs of the first fully connected layer, per model (the CNNs': their last feature map)
 DENSE_INPUTS = {"two-layer": 784, "multi-layer": 784, "simple-cnn": 30 * 12 * 12,
@@ -264,7 +265,7 @@ _CHECKS = {
     "warmup": _number(lambda v: v >= 0, "a finite number >= 0"), "sampling": _choice,
     "augment": _flag, "val_fraction": _number(lambda v: 0 <= v < 1, "in [0, 1)"),
     "patience": _integer(1, optional=True), "eval_limit": _integer(1, optional=True),
-    "limit": _integer(1, optional=True), "seed": _integer(0), "dtype": _choice,
+    "limit": _integer(1, optional=True), "seed": _integer(0, high=MAX_SEED), "dtype": _choice,
     "data_dir": _path,
 }
 
