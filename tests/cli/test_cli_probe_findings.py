@@ -64,3 +64,11 @@ def test_control_characters_in_a_record_are_shown_not_written():
 
     assert _text("a\x00b<\x1f>") == "a\\x00b&lt;\\x1f&gt;"
     assert _text("tab\tand\nnewline") == "tab\tand\nnewline"  # ordinary whitespace stays
+
+
+def test_a_warmup_as_long_as_a_cosine_run_names_the_flag(cli, tmp_path):
+    r = cli("train", "--schedule", "cosine", "--warmup", "100", "--epochs", "2.5", "--limit",
+            "200", "--quiet", "--out", tmp_path / "run")
+    assert r.code == 1
+    assert r.err == ("dlscratch: error: --warmup 100 must be shorter than the run (--epochs 2.5: "
+                     "2.5 epochs) with --schedule cosine\n")

@@ -24,6 +24,7 @@ from dlscratch.cli.train_flags import (  # noqa: F401  (flag_message: part of th
     check_batch,
     check_flags,
     check_length,
+    check_warmup,
     flag_message,
     flags_in_errors,
     run_config,
@@ -139,6 +140,7 @@ def train(args, config: RunConfig, out: Path, session: dict) -> int:
     failures.doing(f"loading {config.dataset}")
     data = load_data(config)
     check_batch(config, data)
+    check_warmup(config, len(data[0][0]))
     failures.doing(f"building the network ({show_model(config)})")
     with flags_in_errors():
         net = config.build_model()

@@ -130,6 +130,17 @@ def check_length(config: RunConfig, trainer) -> None:
                          "are allowed")
 
 
+def check_warmup(config: RunConfig, train_size: int) -> None:
+    """--warmup must end before a cosine schedule does (the schedule spans the whole run)."""
+    if config.schedule != "cosine" or not config.warmup:
+        return
+    per_epoch = max(train_size // config.batch_size, 1)
+    total = config.epochs if config.epochs is not None else config.iterations / per_epoch
+    if config.warmup >= total:
+        raise ValueError(f"--warmup {config.warmup:g} must be shorter than the run "
+                         f"({show_length(config)}: {total:g} epochs) with --schedule cosine")
+
+
 def show_length(config: RunConfig) -> str:
     if config.iterations is not None:
         return f"--iterations {config.iterations}"
