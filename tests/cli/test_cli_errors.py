@@ -144,7 +144,8 @@ def test_invalid_values_are_refused_before_loading_data(cli, no_data, tmp_path, 
 
 @pytest.mark.parametrize("flags, message", [
     (["--schedule", "cosine", "--warmup", "5"],  # the run is 1 epoch (20 images, 2 steps)
-     "Cosine needs total > 0, 0 <= warmup < total"),
+     "--warmup 5 must be shorter than the run (--iterations 2: 1 epoch) with --schedule "
+     "cosine"),
     # a batch larger than the training set is an error, not quietly made smaller
     (["--batch-size", "30"], "--batch-size 30 is larger than the training set (20 images)"),
     (["--val-fraction", "0.6"],

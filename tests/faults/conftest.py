@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -111,8 +112,10 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         self.stdout_path, self.stderr_path = folder / "stdout", folder / "stderr"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            # SIGHUP as a terminal would deliver it, even when the tests run under nohup (an
+            # ignored SIGHUP is inherited, and dlscratch leaves an ignored SIGHUP ignored)
             self.proc = subprocess.Popen([*command(), *map(str, args)], stdout=out, stderr=err,
-                                         env=env)
+                                         env=env, preexec_fn=_default_sighup)
         self.pid = self.proc.pid
 
     def wait_until(self, condition, what: str, timeout: float = 60.0) -> None:
@@ -192,3 +195,7 @@ def kit() -> SimpleNamespace:
     return SimpleNamespace(RUN_ARGS=RUN_ARGS, OUTPUTS=OUTPUTS, Run=Run, Writes=Writes,
                            temps=temps, listing=listing, checkpoint_iteration=checkpoint_iteration,
                            model_arrays=model_arrays, same_arrays=same_arrays)
+
+
+def _default_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

@@ -138,7 +138,8 @@ def check_warmup(config: RunConfig, train_size: int) -> None:
     total = config.epochs if config.epochs is not None else config.iterations / per_epoch
     if config.warmup >= total:
         raise ValueError(f"--warmup {config.warmup:g} must be shorter than the run "
-                         f"({show_length(config)}: {total:g} epochs) with --schedule cosine")
+                         f"({show_length(config)}: {total:g} epoch{'' if total == 1 else 's'}) with "
+                         "--schedule cosine")
 
 
 def show_length(config: RunConfig) -> str:
