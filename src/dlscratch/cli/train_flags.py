@@ -137,9 +137,9 @@ def check_warmup(config: RunConfig, train_size: int) -> None:
     per_epoch = max(train_size // config.batch_size, 1)
     total = config.epochs if config.epochs is not None else config.iterations / per_epoch
     if config.warmup >= total:
+        epochs = f"{total:g} epoch{'' if total == 1 else 's'}"
         raise ValueError(f"--warmup {config.warmup:g} must be shorter than the run "
-                         f"({show_length(config)}: {total:g} epoch{'' if total == 1 else 's'}) with "
-                         "--schedule cosine")
+                         f"({show_length(config)}: {epochs}) with --schedule cosine")
 
 
 def show_length(config: RunConfig) -> str:
