@@ -416,8 +416,7 @@ class Probe:
           ["--limit", "--batch-size"], limit="50")
         for value in ("-1", "abc"):
             t(f"train --seed {value}", ["--seed"], seed=value)
-        t("train --seed 2**200, then predict with the model it wrote", ["--seed"], "accepted",
-          self.predicts_own_model, seed=str(2**200))
+        t("train --seed 2**200 (more than a model file keeps)", ["--seed"], seed=str(2**200))
         for value in ("0", "2000", "abc"):
             t(f"train --threads {value}", ["--threads"], threads=value)
         t("train --threads 1024 (the documented maximum)", ["--threads"], "accepted",
@@ -495,16 +494,6 @@ class Probe:
         self.add(F, "predict with DLSCRATCH_KERNELS=bogus",
                  ["predict", "base/sgd/model.npz", "images/digit.png"], ["DLSCRATCH_KERNELS"],
                  env={"DLSCRATCH_KERNELS": "bogus"})
-
-    def predicts_own_model(self, out: Outcome) -> str | None:
-        """The model a train case wrote must load: predict it (one more CLI run)."""
-        folder = out.case.argv[out.case.argv.index("--out") + 1]
-        check = self.runner.run(Case("check", "predict", ["predict", f"{folder}/model.npz",
-                                                          "images/digit.png"], ()))
-        if check.code != 0:
-            lines = check.stderr.strip().splitlines()
-            return f"the model it wrote is refused: {lines[-1][:300] if lines else check.code}"
-        return None
 
     # -- model files -------------------------------------------------------------------------
     def models(self) -> None:
@@ -658,8 +647,8 @@ class Probe:
         rng = np.random.default_rng(0)
         net("TwoLayerNet with 100 inputs (images have 784)", "inputs-100.npz",
             dlscratch.TwoLayerNet(100, 20, 10, seed=0))
-        net("TwoLayerNet with 784 outputs (10 classes)", "outputs-784.npz",
-            dlscratch.TwoLayerNet(784, 20, 784, seed=0))
+        net("TwoLayerNet with 784 outputs: predict names classes by number",
+            "outputs-784.npz", dlscratch.TwoLayerNet(784, 20, 784, seed=0), expected="accepted")
         net("TwoLayerNet with 784 outputs, evaluated", "outputs-784-eval.npz",
             dlscratch.TwoLayerNet(784, 20, 784, seed=0), command="evaluate")
         net("TwoLayerNet with 3 outputs (fewer than 10 classes)", "outputs-3.npz",
@@ -673,8 +662,8 @@ class Probe:
         bn = dlscratch.MultiLayerNetExtend(784, [20], 10, use_batchnorm=True, seed=0)
         next(v for k, v in bn.buffers.items() if k.startswith("running_var"))[0] = -1.0
         net("batch norm with a negative running variance", "negative-var.npz", bn)
-        net("a single Relu layer: 784 outputs, no classifier", "no-classifier.npz",
-            Sequential([Relu()]))
+        net("a single Relu layer: 784 outputs, predict names classes by number",
+            "no-classifier.npz", Sequential([Relu()]), expected="accepted")
         self.p("models/a-folder.npz").mkdir()
         case("a folder named .npz", "models/a-folder.npz")
         os.mkfifo(self.p("models/fifo.npz"))
@@ -846,8 +835,7 @@ class Probe:
         beside("epochs a string", settings(epochs="ten", iterations=None))
         beside("not JSON, but --dataset mnist given (not read)", b"{oops",
                extra=["--dataset", "mnist"], expected="accepted", verify=stdout_has("(top 3:"))
-        beside("seed with 400 digits (valid: only the dataset is needed)",
-               settings(seed=10**400), expected="accepted", verify=stdout_has("(top 3:"))
+        beside("seed with 400 digits (validated like every config.json)", settings(seed=10**400))
 
     # -- images --------------------------------------------------------------------------------
     def images(self) -> None:
