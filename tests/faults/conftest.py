@@ -112,10 +112,11 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         self.stdout_path, self.stderr_path = folder / "stdout", folder / "stderr"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            # SIGHUP as a terminal would deliver it, even when the tests run under nohup (an
-            # ignored SIGHUP is inherited, and dlscratch leaves an ignored SIGHUP ignored)
+            # the signals as a terminal would deliver them, even when the tests run under nohup
+            # or as a background job (an ignored signal is inherited, and dlscratch leaves an
+            # ignored signal ignored)
             self.proc = subprocess.Popen([*command(), *map(str, args)], stdout=out, stderr=err,
-                                         env=env, preexec_fn=_default_sighup)
+                                         env=env, preexec_fn=_default_signals)
         self.pid = self.proc.pid
 
     def wait_until(self, condition, what: str, timeout: float = 60.0) -> None:
@@ -197,5 +198,6 @@ def kit() -> SimpleNamespace:
                            model_arrays=model_arrays, same_arrays=same_arrays)
 
 
-def _default_sighup() -> None:
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+def _default_signals() -> None:
+    for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
