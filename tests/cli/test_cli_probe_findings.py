@@ -72,3 +72,11 @@ def test_a_warmup_as_long_as_a_cosine_run_names_the_flag(cli, tmp_path):
     assert r.code == 1
     assert r.err == ("dlscratch: error: --warmup 100 must be shorter than the run (--epochs 2.5: "
                      "2.5 epochs) with --schedule cosine\n")
+
+
+def test_a_learning_rate_that_blows_up_names_the_flag(cli, tmp_path):
+    r = cli("train", "--lr", "1e308", "--iterations", "5", "--limit", "200", "--quiet",
+            "--out", tmp_path / "run")
+    assert r.code == 1
+    assert r.err.startswith("dlscratch: error: loss became nan at iteration ")
+    assert r.err.endswith("Try a smaller --lr (now 1e+308).\n")

@@ -243,7 +243,7 @@ def test_divergence_is_one_clear_line(cli, mnist_root, tmp_path):
     assert r.code == 1
     assert r.err.count("\n") == 1, r.err
     assert re.search(r"non-finite values first appear in (Affine|Relu)\d", r.err)
-    assert "smaller learning rate" in r.err
+    assert "Try a smaller --lr (now" in r.err
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # no numpy noise
 
 

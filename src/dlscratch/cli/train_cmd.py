@@ -128,7 +128,7 @@ def train(args, config: RunConfig, out: Path, session: dict) -> int:
     from dlscratch.data.augment import augment_batch
     from dlscratch.io.atomic import atomic_write_text
     from dlscratch.io.serialize import save
-    from dlscratch.train import Trainer, save_history
+    from dlscratch.train import Trainer, TrainingDiverged, save_history
 
     checkpoint = out / "checkpoint.npz"
     if args.resume and not checkpoint.exists():
@@ -157,7 +157,11 @@ def train(args, config: RunConfig, out: Path, session: dict) -> int:
     atomic_write_text(out / "config.json", config.to_json())
     failures.doing("training")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        history = trainer.train()  # a blow-up ends in TrainingDiverged, not numpy warnings
+        try:
+            history = trainer.train()  # a blow-up ends in TrainingDiverged, not numpy warnings
+        except TrainingDiverged as exc:  # the library's advice, in the command line's words
+            raise TrainingDiverged(str(exc).replace("a smaller learning rate", "a smaller --lr")) \
+                from None
     failures.doing(f"writing the results into {out}")
     save(net, out / "model.npz")
     save_history(history, out)
