@@ -161,15 +161,16 @@ def test_layers_hold_the_sum_of_the_parts(split_always, monkeypatch):
     net = residual_net()
     model = DataParallel(net)
     x, t = data("residual", 7)
-    results, real = [], DataParallel._part_gradient
+    results, real = [], data_parallel.part_gradient
 
-    def recording(self, *args):
-        result = real(self, *args)
+    def recording(*args):
+        result = real(*args)
         results.append((result[0], {k: g.copy() for k, g in result[1].items()}))
         return result
 
-    monkeypatch.setattr(DataParallel, "_part_gradient", recording)
-    model.gradient(x, t)
+    monkeypatch.setattr(data_parallel, "part_gradient", recording)
+    with kernels.threads(1):  # the parts run here, one after the other
+        model.gradient(x, t)
     assert len(results) == 2 and model.last_parts == 2
     (loss_a, a), (loss_b, b) = results
     assert model.last_loss == loss_a + loss_b + net.decay_loss()
@@ -198,13 +199,10 @@ def test_big_batches_are_split_and_small_ones_not():
     assert dense.parts(test, chunks, False) == [slice(i, i + 500) for i in range(0, 10_000, 500)]
 
 
-@pytest.mark.parametrize("case", ["batch-norm", "dropout", "one-sample", "custom-layer"])
+@pytest.mark.parametrize("case", ["batch-norm", "one-sample", "custom-layer"])
 def test_not_split_in_training(split_always, parts_seen, case):
     if case == "batch-norm":
         net, name, n = MultiLayerNetExtend(6, [8], 3, use_batchnorm=True, dtype=F64,
-                                           seed=0), "dense", 8
-    elif case == "dropout":
-        net, name, n = MultiLayerNetExtend(6, [8], 3, use_dropout=True, dtype=F64,
                                            seed=0), "dense", 8
     elif case == "one-sample":
         net, name, n = conv_net(), "conv", 1
@@ -219,16 +217,37 @@ def test_not_split_in_training(split_always, parts_seen, case):
         net, name, n = Sequential([Affine.create(6, 3, 0.5, None, F64), Double()]), "dense", 8
     model = DataParallel(net)
     x, t = data(name, n)
-    state = net.get_rng_state()
     grads = {k: g.copy() for k, g in model.gradient(x, t).items()}
     assert model.last_parts == 1 and parts_seen == []
-    net.set_rng_state(state)  # dropout draws the same masks again
     for key, g in net.gradient(x, t).items():
         np.testing.assert_array_equal(grads[key], g, err_msg=key)
     assert model.last_loss == net.last_loss
     if case == "custom-layer":  # nor in inference
         np.testing.assert_array_equal(model.predict(x), net.predict(x))
         assert parts_seen == []
+
+
+@pytest.mark.parametrize("inverted", [False, True])
+def test_dropout_is_split_with_the_masks_of_the_serial_run(split_always, parts_seen, inverted):
+    # the masks are drawn for the whole batch before the parts run, from each layer's own
+    # generator: the same masks as the bare network's, and the same generator states after
+    net = MultiLayerNetExtend(6, [8, 8], 3, use_dropout=True, dropout_ratio=0.4, dtype=F64,
+                              seed=0)
+    for layer in net.stack.random_layers():
+        layer.inverted = inverted
+    model, x, t = DataParallel(net), *data("dense", 9, seed=2)
+    state = net.get_rng_state()
+    grads = {k: g.copy() for k, g in model.gradient(x, t).items()}
+    assert model.last_parts == 2 and parts_seen == [[slice(0, 4), slice(4, 9)]]
+    after_split, loss = net.get_rng_state(), model.last_loss
+    net.set_rng_state(state)
+    bare = net.gradient(x, t)
+    assert net.get_rng_state() == after_split != state
+    assert loss == pytest.approx(net.last_loss, rel=1e-12)
+    for key, g in bare.items():
+        np.testing.assert_allclose(grads[key], g, rtol=1e-10, atol=1e-12 * np.abs(g).max(),
+                                   err_msg=key)
+    assert any(not np.all(layer.mask) for layer in net.stack.random_layers())  # some dropped
 
 
 # ---------------------------------------------------------------- inference
@@ -270,6 +289,8 @@ def test_parts_and_results_are_the_same_at_any_thread_count(split_always, parts_
                                                             monkeypatch, name):
     monkeypatch.setattr(data_parallel, "PART_WORK", 1)  # 8 parts of 1 or 2 samples
     monkeypatch.setattr(layout, "CHUNK_BYTES", 1)  # and the kernels chunked inside each part
+    monkeypatch.setattr(data_parallel, "PROCESSES_IN_TRAINING", False)  # threads here; worker
+    # processes (which these patches do not reach): tests/kernels/test_process_pool.py
     builders = {**NETS, "bn-conv": bn_conv_net}
     x, t = data(name, 13, seed=3)
     runs = []

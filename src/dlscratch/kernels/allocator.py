@@ -22,6 +22,12 @@ M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 29  # blocks up to 512 MB come from the heap and are reused
 TRIM_THRESHOLD = 1 << 30  # free memory at the top of the heap is kept up to 1 GB
+_kept = {"on": False}
+
+
+def freed_memory_kept() -> bool:
+    """Whether keep_freed_memory() took effect in this process (its workers follow it)."""
+    return _kept["on"]
 
 
 def keep_freed_memory() -> bool:
@@ -37,5 +43,6 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and
-                mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    _kept["on"] = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and
+                       mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return _kept["on"]

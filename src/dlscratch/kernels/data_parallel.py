@@ -1,25 +1,29 @@
-"""Data parallelism: a batch cut into parts, each part through the whole network on one of
-dlscratch's threads.
+"""Data parallelism: a batch cut into parts, each part through the whole network on another
+core - a worker process for a training step, a thread for inference.
 
     model = dlscratch.DataParallel(net)   # what the Trainer, evaluate and predict use
     grads = model.gradient(x, t)          # the same keys and arrays as net.gradient
     optimizer.update(model.params, grads)
+    model.close()                         # stops the worker processes (also done at exit)
 
 A part runs through its own replica of the layers (parameters shared, cached activations
-not): one hand-over per call, and every layer runs in parallel. With parts of N_p samples:
+not): in a worker process (`process_pool`: started at the first split step and kept) or on
+one of dlscratch's threads. With parts of N_p samples:
 
     scores = the parts' scores, concatenated
     L = sum_p (N_p / N) L_p         (L_p: the mean loss over part p)
     dL/dW = sum_p dL_p/dW * N_p / N - each part's backward starts from dL/dL_p = N_p / N
 
-The parts' number and bounds depend only on the batch's shape, and the sums run in part
-order, so the result is the same bit for bit with 1, 2 or 3 threads (it may differ from the
-bare network's last bits: a product over fewer rows rounds differently).
-Only layers whose samples do not interact are split (`SPLIT_IN_TRAINING`; batch norm and
-dropout only in inference), and only calls with enough work (`MIN_SPLIT_WORK`, values read
-and written, benchmarks/NOTES.md); other calls run the bare network, whose convolutions and
-pooling still share their chunks among the threads. Either way the first layer skips dL/dx
-(no one reads the gradient of the images).
+The parts' number and bounds depend only on the batch's shape, dropout's masks are drawn for
+the whole batch before the parts run, and the sums run in part order, so the result is the
+same bit for bit with 1, 2 or 3 threads or workers (it may differ from the bare network's last
+bits: a product over fewer rows rounds differently). The worker count is the thread setting
+minus one (the calling process takes a share); with one thread nothing is started.
+Only layers whose samples do not interact are split (`SPLIT_IN_TRAINING`; batch norm only in
+inference), and only calls with enough work (`MIN_SPLIT_WORK`, values read and written,
+benchmarks/NOTES.md); other calls run the bare network, whose convolutions and pooling still
+share their chunks among the threads. Either way the first layer skips dL/dx (no one reads the
+gradient of the images).
 """
 
 from __future__ import annotations
@@ -30,14 +34,21 @@ import threading
 import numpy as np
 
 from dlscratch.kernels.hints import input_grad_unused
-from dlscratch.kernels.pool import run_chunks
+from dlscratch.kernels.pool import get_num_threads, run_chunks
+from dlscratch.kernels.process_pool import ProcessPool
+from dlscratch.kernels.replicas import (
+    draw_for_batch,
+    draw_shapes,
+    first_skipping,
+    part_gradient,
+    replica,
+)
 from dlscratch.layers import (
     Affine,
     BatchNormalization,
     Convolution,
     Dropout,
     Flatten,
-    LayerStack,
     Pooling,
     Relu,
     Residual,
@@ -46,12 +57,15 @@ from dlscratch.layers import (
 )
 from dlscratch.metrics import accuracy
 
-# Layers whose output for a sample depends on that sample alone, with no state updated in place
-SPLIT_IN_TRAINING = (Affine, Flatten, Relu, Sigmoid, Convolution, Pooling, SoftmaxWithLoss)
-SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization, Dropout)
-SKIPS_INPUT_GRAD = (Affine, Convolution)  # first layers that can skip dL/dx
+# Layers whose output for a sample depends on that sample alone (dropout: its masks are drawn
+# for the whole batch first), with no state updated in place
+SPLIT_IN_TRAINING = (Affine, Flatten, Relu, Sigmoid, Convolution, Pooling, SoftmaxWithLoss,
+                     Dropout)
+SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization)
 MIN_SPLIT_WORK = 1 << 22  # values read and written by a call (x 3 in training) to split it
 PART_WORK = 1 << 23  # about this much work per part, 2 to 8 parts per chunk (an even count)
+PROCESSES_IN_TRAINING = True  # a split training step runs on worker processes, not threads
+# (measured: benchmarks/NOTES.md, round 5); inference stays on threads
 
 
 class DataParallel:
@@ -63,6 +77,8 @@ class DataParallel:
         self.last_parts = 0  # parts the last gradient call ran (1: the batch whole)
         self._values_per_sample = {}  # sample shape -> output values of all layers
         self._work = {}  # (train_flg, sample shape, layer ids) -> work per sample or None
+        self._draws = {}  # (sample shape, layer ids) -> the random layers' draw shapes
+        self._pool, self._pool_key = None, None
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -75,12 +91,11 @@ class DataParallel:
         parts = self.parts(x, [slice(0, len(x))], True) if len(x) == len(t) else None
         self.last_parts = 1 if parts is None else len(parts)
         if parts is None:
-            with input_grad_unused(_first_skipping(net.stack)):
+            with input_grad_unused(first_skipping(net.stack)):
                 grads = net.gradient(x, t)
             self.last_loss = net.last_loss
             return grads
-        replicas = {}
-        results = run_chunks(lambda s: self._part_gradient(x, t, s, replicas), parts)
+        results = self._part_results(x, t, parts)
         loss, total = results[0][0], {k: g.copy() for k, g in results[0][1].items()}
         for part_loss, grads in results[1:]:
             loss += part_loss
@@ -91,13 +106,41 @@ class DataParallel:
         net.last_loss = self.last_loss = loss + net.decay_loss()
         return net.collect_grads()
 
-    def _part_gradient(self, x, t, s, replicas):
-        stack, loss_layer = self._replica(replicas, with_loss=True)
-        weight = (s.stop - s.start) / len(x)
-        loss = loss_layer.forward(stack.forward(x[s], True), t[s])
-        with input_grad_unused(_first_skipping(stack)):
-            stack.backward(loss_layer.backward(weight))
-        return loss * weight, stack.grads
+    def _part_results(self, x, t, parts) -> list:
+        """[(N_p / N * L_p, grads of part p)] in part order, on worker processes or threads."""
+        shapes = self._draw_shapes(x.shape[1:])
+        replicas = {}
+
+        def own_part(part, draws):
+            return part_gradient(*self._replica(replicas, with_loss=True), x, t, part, draws)
+
+        workers = get_num_threads() - 1
+        if PROCESSES_IN_TRAINING and workers > 0:
+            return self._process_pool(workers).run(x, t, parts, shapes, own_part)
+        draws = draw_for_batch(self.net.stack, shapes, len(x))
+        return run_chunks(lambda part: own_part(part, draws), parts)
+
+    def _process_pool(self, workers: int) -> ProcessPool:
+        """The worker processes, started at the first split step and kept (a new pool if the
+        thread setting or the network's layers changed, or the last one failed)."""
+        key = (workers, tuple(map(id, self.net.stack.layers)), id(self.net.last_layer))
+        if self._pool is None or self._pool_key != key or self._pool.workers != workers:
+            self.close()
+            self._pool, self._pool_key = ProcessPool(self.net, workers), key
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any (the Trainer does at the end of a run; they are
+        also stopped at exit)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def predict(self, x, train_flg=False, batch_size=None) -> np.ndarray:
         """net.predict(x, train_flg, batch_size), the parts of every chunk on the threads."""
@@ -154,6 +197,13 @@ class DataParallel:
             self._work[key] = work
         return self._work[key]
 
+    def _draw_shapes(self, sample_shape) -> list:
+        """The random layers' draws per sample in a training forward (`replicas.draw_shapes`)."""
+        key = (sample_shape, tuple(map(id, self.net.stack.layers)))
+        if key not in self._draws:
+            self._draws[key] = draw_shapes(self.net.stack, sample_shape, self.net.dtype)
+        return self._draws[key]
+
     def _replica(self, replicas: dict, with_loss=False):
         """This thread's (replica of the layers, copy of the loss layer), made once per call:
         a thread reuses it for all its parts (each part's gradients are new arrays)."""
@@ -179,24 +229,7 @@ class DataParallel:
         return getattr(self.net, name)
 
 
-def replica(stack: LayerStack) -> LayerStack:
-    """The stack's layers copied for another thread: parameter arrays shared, caches not."""
-    layers = []
-    for layer in stack.layers:
-        twin = copy.copy(layer)
-        if isinstance(layer, Residual):
-            twin.stack = replica(layer.stack)
-        layers.append(twin)
-    return LayerStack(layers)
-
-
 def _splittable(layer, allowed) -> bool:
     if isinstance(layer, Residual):
         return all(_splittable(inner, allowed) for inner in layer.stack.layers)
     return type(layer) in allowed
-
-
-def _first_skipping(stack: LayerStack):
-    """The first layer if it can skip dL/dx (its dx would be the gradient of the images)."""
-    first = stack.layers[0] if stack.layers else None
-    return first if type(first) in SKIPS_INPUT_GRAD else None

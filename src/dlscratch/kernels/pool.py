@@ -72,6 +72,18 @@ def threads_here() -> int:
     return 1 if getattr(_this_thread, "is_worker", False) else get_num_threads()
 
 
+@contextlib.contextmanager
+def serial_here():
+    """Within the block this thread runs its pieces of work alone (other processes have the
+    other cores)."""
+    before = getattr(_this_thread, "is_worker", False)
+    _this_thread.is_worker = True
+    try:
+        yield
+    finally:
+        _this_thread.is_worker = before
+
+
 def run_chunks(work, chunks) -> list:
     """[work(c) for c in chunks], in that order; with n threads the caller and n - 1 workers
     take the chunks one after another until none is left (the caller works instead of

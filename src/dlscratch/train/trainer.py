@@ -15,7 +15,8 @@ epoch's end, and at the run's last iteration: accuracies on at most
 with `progress=True`, `early_stopping_patience=n` and `checkpoint_path=path`.
 
 The network runs through `dlscratch.DataParallel` (`self.model`), which may split a batch among
-dlscratch's threads; `self.network` is the network itself (saving, RNG states, NaN forensics).
+worker processes (stopped when `train` returns) or dlscratch's threads; `self.network` is the
+network itself (saving, RNG states, NaN forensics).
 `Trainer.from_config(net, data, RunConfig(...))` builds the Trainer a RunConfig describes.
 """
 
@@ -117,11 +118,14 @@ class Trainer:
     def train(self) -> dict:
         """Run to max_iter iterations (or until a callback stops it); return the history."""
         self._t0 = time.perf_counter() - self.elapsed_s
-        self._call("on_train_begin")
-        if self.iteration == 0 and self.evaluate_initial and not self.history["epoch"]:
-            self._call("on_epoch_end", self.evaluate(epoch_loss=None))
-        while self.iteration < self.max_iter and not self.stop_training:
-            self.train_step()
+        try:
+            self._call("on_train_begin")
+            if self.iteration == 0 and self.evaluate_initial and not self.history["epoch"]:
+                self._call("on_epoch_end", self.evaluate(epoch_loss=None))
+            while self.iteration < self.max_iter and not self.stop_training:
+                self.train_step()
+        finally:
+            self.model.close()  # the worker processes, if the steps were split
         self._call("on_train_end")
         self.elapsed_s, self._t0 = self.elapsed(), None
         return self.history

@@ -1,0 +1,225 @@
+"""Worker processes (kernels.process_pool): the same weights at 1, 2 and 3 workers for every
+course network, a killed worker, Ctrl-C and SIGTERM of a training command, and no shared
+memory left under /dev/shm after any of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlscratch import (
+    Adam,
+    DataParallel,
+    DeepConvNet,
+    MultiLayerNet,
+    MultiLayerNetExtend,
+    SimpleConvNet,
+    TwoLayerNet,
+    kernels,
+)
+from dlscratch.errors import RunError
+from dlscratch.kernels import data_parallel
+from dlscratch.kernels.shared_arena import SharedArena, shm_folder
+
+COURSE_NETS = {
+    "TwoLayerNet": lambda: TwoLayerNet(784, 50, 10, seed=0),
+    "MultiLayerNet": lambda: MultiLayerNet(784, [100] * 3, 10, seed=0),
+    "MultiLayerNetExtend": lambda: MultiLayerNetExtend(784, [60, 60], 10, use_dropout=True,
+                                                       dropout_ratio=0.2, seed=0),
+    "SimpleConvNet": lambda: SimpleConvNet(seed=0),
+    "DeepConvNet": lambda: DeepConvNet(seed=0),
+}
+
+
+def arenas(pid: int | None = None) -> list[str]:
+    """This process's (or pid's) shared-memory blocks still named under /dev/shm."""
+    prefix = f"dlscratch-{os.getpid() if pid is None else pid}-"
+    return sorted(name for name in os.listdir(shm_folder()) if name.startswith(prefix))
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (dead, waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def batches(net, n=100, count=3, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (1, 28, 28) if "Conv" in type(net).__name__ else (784,)
+    return [(rng.random((n, *shape), dtype=np.float32), rng.integers(0, 10, n))
+            for _ in range(count)]
+
+
+def train_steps(name, workers, *, processes=True, monkeypatch=None):
+    """(params, losses, RNG states, pool pids seen) after 3 Adam steps at `workers` workers."""
+    net = COURSE_NETS[name]()
+    model, optimizer, losses = DataParallel(net), Adam(lr=0.01), []
+    monkeypatch.setattr(data_parallel, "PROCESSES_IN_TRAINING", processes)
+    with kernels.threads(workers + 1), model:
+        for x, t in batches(net):
+            optimizer.update(model.params, model.gradient(x, t))
+            losses.append(model.last_loss)
+        pids = [] if model._pool is None else model._pool.pids
+        assert model.last_parts == 8
+    return {k: p.copy() for k, p in net.params.items()}, losses, net.get_rng_state(), pids
+
+
+@pytest.fixture
+def eight_parts(monkeypatch):
+    """Every training batch split in 8 parts (decided in this process, the parts' owner)."""
+    monkeypatch.setattr(data_parallel, "MIN_SPLIT_WORK", 0)
+    monkeypatch.setattr(data_parallel, "PART_WORK", 1)
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    yield
+    assert arenas() == []
+
+
+@pytest.mark.parametrize("name", COURSE_NETS)
+def test_identical_at_1_2_and_3_workers(eight_parts, monkeypatch, name):
+    runs = {w: train_steps(name, w, monkeypatch=monkeypatch) for w in (0, 1, 2)}
+    threads = train_steps(name, 1, processes=False, monkeypatch=monkeypatch)
+    params, losses, rng_states, pids = runs[0]
+    assert pids == [] and len(runs[1][3]) == 1 and len(runs[2][3]) == 2
+    for other in (runs[1], runs[2], threads):
+        assert other[1] == losses and other[2] == rng_states
+        for key, p in params.items():
+            assert np.array_equal(other[0][key], p), key
+    assert not any(alive(pid) for run in runs.values() for pid in run[3])
+    if name == "MultiLayerNetExtend":  # dropout's masks drawn once for the batch: as serial
+        assert rng_states != COURSE_NETS[name]().get_rng_state()
+
+
+def test_a_killed_worker_fails_the_step_with_a_clear_error():
+    net = SimpleConvNet(seed=0)
+    (x, t), = batches(net, n=100, count=1)
+    with kernels.threads(2), DataParallel(net) as model:
+        model.gradient(x, t)  # starts the worker
+        pid, = model._pool.pids
+        os.kill(pid, signal.SIGKILL)
+        start = time.monotonic()
+        with pytest.raises(RunError, match=rf"^worker process {pid} stopped \(killed by "
+                                           rf"SIGKILL\); the training step was not applied$"):
+            model.gradient(x, t)
+        assert time.monotonic() - start < 5
+        assert model._pool is not None and model._pool.workers == 0  # shut down
+        grads = model.gradient(x, t)  # the next step starts a new worker
+        assert model._pool.workers == 1 and model._pool.pids != [pid]
+        assert all(np.all(np.isfinite(g)) for g in grads.values())
+
+
+def test_a_worker_killed_during_a_step():
+    net = SimpleConvNet(seed=0)
+    (x, t), = batches(net, n=2000, count=1)  # a step of a few tenths of a second
+    with kernels.threads(2), DataParallel(net) as model:
+        model.gradient(x[:100], t[:100])
+        pid, = model._pool.pids
+        killer = threading.Timer(0.05, os.kill, (pid, signal.SIGKILL))
+        killer.start()
+        start = time.monotonic()
+        with pytest.raises(RunError, match=rf"worker process {pid} stopped"):
+            model.gradient(x, t)
+        killer.join()
+        assert time.monotonic() - start < 10
+        assert not alive(pid)
+
+
+def test_one_thread_starts_no_process(monkeypatch):
+    net = SimpleConvNet(seed=0)
+    (x, t), = batches(net, count=1)
+    monkeypatch.setattr(data_parallel, "ProcessPool", None)  # would fail if used
+    with kernels.threads(1):
+        model = DataParallel(net)
+        model.gradient(x, t)
+        assert model.last_parts == 2 and model._pool is None
+
+
+def test_the_trainer_stops_its_workers():
+    from dlscratch.train import Trainer
+
+    net = SimpleConvNet(seed=0)
+    (x, t), = batches(net, n=300, count=1)
+    with kernels.threads(2):
+        trainer = Trainer(net, x, t, epochs=1, mini_batch_size=100, optimizer="Adam",
+                          evaluate_initial=False)
+        started = []
+        real = trainer.model.gradient
+
+        def gradient(*args):
+            grads = real(*args)
+            started.extend(trainer.model._pool.pids)
+            return grads
+
+        trainer.model.gradient = gradient
+        trainer.train()
+    assert len(started) == 3 and len(set(started)) == 1  # one worker, kept for the run
+    assert trainer.model._pool is None and not alive(started[0])
+
+
+def test_the_arena_is_gone_once_mapped():
+    arena = SharedArena.create({"a": ((3, 4), "float32"), "b": ((5,), "int64")})
+    twin = SharedArena.attach(arena.path, arena.layout)
+    arena.unlink()
+    assert arenas() == []
+    arena.arrays["a"][...] = 7
+    twin.arrays["b"][...] = np.arange(5)
+    assert np.all(twin.arrays["a"] == 7) and list(arena.arrays["b"]) == [0, 1, 2, 3, 4]
+    assert arena.arrays["b"].ctypes.data % 64 == 0  # each array on a cache line
+    arena.close()
+    twin.close()
+
+
+# ---------------------------------------------------------------- the command
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_stop_the_workers(tmp_path, signum, status):
+    data = os.environ.get("DLSCRATCH_DATA")
+    assert data, "the tests need DLSCRATCH_DATA (a folder holding mnist/)"
+    env = dict(os.environ, DLSCRATCH_NUM_THREADS="2", MPLBACKEND="Agg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlscratch.cli.main", "train", "--model", "simple-cnn",
+         "--limit", "2000", "--epochs", "50", "--quiet", "--out", str(tmp_path / "run")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not (workers := children(proc.pid)) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no worker process started"
+        time.sleep(0.01)
+    time.sleep(0.5)  # in the middle of training
+    proc.send_signal(signum)
+    assert proc.wait(timeout=30) == status
+    assert "dlscratch: interrupted by" in proc.stderr.read()
+    proc.stderr.close()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert workers and not any(alive(pid) for pid in workers)
+    assert arenas(proc.pid) == []
