@@ -78,7 +78,7 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray, delta: float = 1e-7) -> fl
     """E = -(1/N) * sum_n log(y[n, t_n] + delta).
 
     y: probabilities, (K,) for one sample or (N, K) for a batch.
-    t: one-hot labels of y's shape, or class indices, () / (N,).
+    t: one-hot labels of y's shape, or class indices, () / (N,) / a column (N, 1).
     `delta` keeps log(0) = -inf away when a probability is exactly 0.
     """
     y = np.asarray(y)
@@ -88,6 +88,8 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray, delta: float = 1e-7) -> fl
         t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)
     if t.shape == y.shape:
         t = t.argmax(axis=1)
+    elif t.shape == (y.shape[0], 1):  # a column of class indices
+        t = t.reshape(-1)
     if t.shape != (y.shape[0],):
         raise ValueError(
             f"cross_entropy_error: labels must be one-hot {y.shape} or indices ({y.shape[0]},), "

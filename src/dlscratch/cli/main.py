@@ -14,10 +14,20 @@ import sys
 import traceback
 
 from dlscratch import __version__, kernels
-from dlscratch.cli import evaluate_cmd, experiment_cmd, failures, info_cmd, predict_cmd, train_cmd
+from dlscratch.cli import (
+    book_cmd,
+    convert_weights_cmd,
+    evaluate_cmd,
+    experiment_cmd,
+    failures,
+    info_cmd,
+    predict_cmd,
+    train_cmd,
+)
 from dlscratch.kernels.allocator import keep_freed_memory
 
-COMMANDS = (train_cmd, evaluate_cmd, predict_cmd, info_cmd, experiment_cmd)
+COMMANDS = (train_cmd, evaluate_cmd, predict_cmd, info_cmd, experiment_cmd, book_cmd,
+            convert_weights_cmd)
 MAX_THREADS = 1024  # far more than any machine's cores; more threads only cost memory
 
 

@@ -19,7 +19,8 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
 class Convolution(Layer):
     """out[n, f] = sum_c W[f, c] (*) x[n, c] + b[f] (cross-correlation), with stride and padding.
 
-    x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,), out: (N, FN, OH, OW),
+    x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) (a scalar is one bias for every filter, as
+    the book's `ch07/apply_filter.py` passes `b = 0`), out: (N, FN, OH, OW),
     OH = (H + 2*pad - FH) // stride + 1.
     As the book computes it: col = im2col(x) (N*OH*OW, C*FH*FW), out = col @ W.reshape(FN, -1).T
     + b, reshaped; backward: db = sum of dout, dW = col^T dout, dx = col2im(dout W).
@@ -33,6 +34,8 @@ class Convolution(Layer):
         super().__init__()
         self.W = as_float_array("Convolution W", W)
         self.b = as_float_array("Convolution b", b, self.W.dtype)
+        if self.b.ndim == 0 and self.W.ndim == 4:  # one bias shared by every filter
+            self.b = np.full(self.W.shape[0], self.b, dtype=self.W.dtype)
         if self.W.ndim != 4 or self.b.shape != (self.W.shape[0],):
             raise ValueError(
                 "Convolution: W must be (FN, C, FH, FW) and b (FN,), "

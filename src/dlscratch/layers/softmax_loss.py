@@ -12,7 +12,8 @@ from dlscratch.layers.registry import register
 class SoftmaxWithLoss(Layer):
     """L = -(1/N) sum_n sum_k t_nk log softmax(x)_nk;  dL/dx = (softmax(x) - t) / N.
 
-    x: scores (N, K). t: class indices (N,) or one-hot / soft labels (N, K).
+    x: scores (N, K). t: class indices (N,) (or a column of them, (N, 1), as some of the book's
+    scripts pass) or one-hot / soft labels (N, K).
     The loss is computed as log-softmax (x - max - log sum exp), the exact value, so no
     1e-7 guard is needed and the gradient above is exact; `cross_entropy_error` keeps the
     course's guarded formula for probabilities.
@@ -23,6 +24,8 @@ class SoftmaxWithLoss(Layer):
             raise ValueError(f"{self.name}: expected scores of shape (N, K), got {x.shape}")
         t = np.asarray(t)
         n, k = x.shape
+        if t.shape == (n, 1) and k != 1:  # a column of class indices: the same labels
+            t = t.reshape(n)
         # log softmax(x) = shifted - log(sum exp(shifted)), shifted = x - max: no overflow,
         # no log(0); exp is taken once and gives the softmax too.
         shifted = x - x.max(axis=1, keepdims=True)

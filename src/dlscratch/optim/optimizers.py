@@ -2,6 +2,8 @@
 
 Every optimizer updates `params[key]` in place from `grads[key]` (dicts of arrays with the same
 keys), keeping any per-parameter state (velocity, squared-gradient sums, moments) by key.
+A value that is a plain number (`{'x': -7.0, 'y': 2.0}`, chapter 6's optimizer paths) is
+replaced by its updated value, a NumPy float64.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class Optimizer:
             if key not in grads:
                 raise KeyError(f"{type(self).__name__}: no gradient for parameter {key!r}")
             grad = grads[key]
+            number = not isinstance(param, np.ndarray)
+            if number:  # a Python float (the book's optimizer paths): update a 0-d array
+                param, grad = np.array(param, dtype=np.float64), np.asarray(grad, np.float64)
             if grad.shape != param.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of {key!r} has shape {grad.shape}, "
@@ -38,6 +43,8 @@ class Optimizer:
                     table[key] = np.zeros_like(param)
                 slots[name] = table[key]
             self._update_one(param, grad, **slots)
+            if number:
+                params[key] = param[()]  # a NumPy float64, as the book's optimizers leave it
 
     def _update_one(self, param, grad, **slots) -> None:
         raise NotImplementedError

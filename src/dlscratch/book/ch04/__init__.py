@@ -1,0 +1,1 @@
+"""The book's chapter-4 module `two_layer_net` (sigmoid network, hand-written backward)."""

@@ -1,0 +1,1 @@
+"""The book's chapter-8 module `deep_convnet`."""

@@ -1,0 +1,1 @@
+"""The book's `common/` package (see `dlscratch.book`)."""
