@@ -3,8 +3,8 @@
 Same results as the book's im2col -> product -> reshape (`reference.conv2d`): the column order
 is (kernel row, kernel column, channel) instead of (channel, kernel row, kernel column), and
 the filters are laid out to match. The chunks are independent, so dlscratch's threads share
-them; dW adds the chunks' parts in chunk order. Backward rebuilds each chunk's columns from x
-rather than keeping a whole batch's columns.
+them; dW adds the chunks' parts in chunk order. Backward rebuilds each chunk's columns rather
+than keeping a whole batch's columns: with stride 1 only dout's (`_flipped_backward`).
 """
 
 from __future__ import annotations
@@ -33,20 +33,36 @@ def conv2d(x, W, b, stride=1, pad=0):
 
 
 def conv2d_backward(dout, x, W, stride=1, pad=0, need_dx=True):
-    """(dx, dW, db) of conv2d; dx is None when need_dx is False."""
+    """(dx, dW, db) of conv2d; dx is None when need_dx is False.
+
+    dW comes from dout's columns (`_flipped_backward`) where those are at most twice as wide
+    as x's (FN*H*W <= 2*C*OH*OW per image), else from x's; the choice depends on the shapes
+    only, so dW has the same bits whether dx is wanted or not.
+    """
     FN, C, FH, FW = W.shape
     dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))  # (N, OH, OW, FN); usually no copy
     N, out_h, out_w, _ = dout.shape
-    chunks = image_chunks(N, out_h * out_w * FH * FW * C * dout.itemsize)
-    parts = run_chunks(lambda s: dout[s].reshape(-1, FN).T @ _col(x, s, FH, FW, stride, pad),
-                       chunks)
-    dw_col = parts[0]
-    for part in parts[1:]:
-        dw_col += part
-    dW = np.ascontiguousarray(dw_col.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
+    H, Wd = x.shape[2:]
     db = np.ones(N * out_h * out_w, dout.dtype) @ dout.reshape(-1, FN)  # sum over N, OH, OW
-    dx = _input_grad(dout, x.shape, W, stride, pad).transpose(0, 3, 1, 2) if need_dx else None
-    return dx, dW, db
+    flipped = stride == 1 and FH == FW and pad < FH
+    dw_from_dout = flipped and FN * H * Wd <= 2 * C * out_h * out_w
+    dx = dW = None
+    if (flipped and need_dx) or dw_from_dout:
+        dx, dW = _flipped_backward(dout, x, W, pad, need_dx, dw_from_dout)
+    if dW is None:
+        dW = _weight_grad(dout, x, W, stride, pad)
+    if need_dx and dx is None:
+        dx = _input_grad(dout, x.shape, W, stride, pad)
+    return (None if dx is None else dx.transpose(0, 3, 1, 2)), dW, db
+
+
+def _weight_grad(dout, x, W, stride, pad):
+    """dW = sum over chunks of dout^T @ col(x), from dout (N, OH, OW, FN)."""
+    FN, C, FH, FW = W.shape
+    N, out_h, out_w, _ = dout.shape
+    parts = run_chunks(lambda s: dout[s].reshape(-1, FN).T @ _col(x, s, FH, FW, stride, pad),
+                       image_chunks(N, out_h * out_w * FH * FW * C * dout.itemsize))
+    return np.ascontiguousarray(_in_order_sum(parts).reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
 
 
 def _col(x, s, FH, FW, stride, pad):
@@ -54,26 +70,50 @@ def _col(x, s, FH, FW, stride, pad):
     return im2col_nhwc(pad_nhwc(x[s].transpose(0, 2, 3, 1), pad), FH, FW, stride)
 
 
+def _in_order_sum(parts):
+    """parts[0] + parts[1] + ... in list order (chunk order: the same bits at any thread count)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _flipped_backward(dout, x, W, pad, need_dx, need_dW):
+    """(dx channels-last (N, H, W, C) or None, dW or None) for stride 1, FH == FW, pad < FH.
+
+    x[y, x] met W[i, j] in output (y - i, x - j), so dx is a convolution of dout padded by
+    P = FH-1-pad with the flipped filters: dcol = im2col(dout_P) (N*H*W, FH*FW*FN), one row
+    per input pixel, and dx = dcol @ W_flip. The same dcol gives dW without x's columns:
+    (dcol^T @ x)[(i, j, f), c] = sum_{n,y,x} dout_P[n, y+i, x+j, f] x[n, y, x, c]
+    = dW[f, c, FH-1-i, FW-1-j].
+    """
+    FN, C, FH, FW = W.shape
+    N, _, H, Wd = x.shape
+    w_flip = W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f) x C
+    dx = np.empty((N, H, Wd, C), dtype=np.result_type(dout, W)) if need_dx else None
+
+    def chunk_backward(s):
+        dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - pad), FH, FW)
+        if need_dx:
+            np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
+        return dcol.T @ x[s].transpose(0, 2, 3, 1).reshape(-1, C) if need_dW else None
+
+    parts = run_chunks(chunk_backward, image_chunks(N, H * Wd * w_flip.shape[0] * dout.itemsize))
+    if not need_dW:
+        return dx, None
+    dw_flip = _in_order_sum(parts).reshape(FH, FW, FN, C)[::-1, ::-1]
+    return dx, np.ascontiguousarray(dw_flip.transpose(2, 3, 0, 1))
+
+
 def _input_grad(dout, x_shape, W, stride, pad):
-    """dL/dx, channels-last (N, H, W, C), from dout (N, OH, OW, FN)."""
+    """dL/dx, channels-last (N, H, W, C), from dout (N, OH, OW, FN): any stride, the adjoint
+    of im2col (FH*FW scatter-adds per chunk), cropped to x."""
     FN, C, FH, FW = W.shape
     N, _, H, Wd = x_shape
     dx = np.empty((N, H, Wd, C), dtype=np.result_type(dout, W))
-    if stride == 1 and FH == FW and pad < FH:
-        # With stride 1, x[y, x] met W[i, j] in output (y - i, x - j), so dx is a convolution
-        # of dout padded by FH-1-pad with the flipped filters: one im2col and one product
-        # instead of FH*FW scatter-adds.
-        w_flip = W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f) x C
-
-        def chunk_dx(s):
-            dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - pad), FH, FW)
-            np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
-
-        run_chunks(chunk_dx, image_chunks(N, H * Wd * w_flip.shape[0] * dout.itemsize))
-        return dx
     w_col = W.transpose(0, 2, 3, 1).reshape(FN, -1)
 
-    def chunk_dx(s):  # any stride: the adjoint of im2col, cropped to x
+    def chunk_dx(s):
         n = s.stop - s.start
         dxp = col2im_nhwc(dout[s].reshape(-1, FN) @ w_col, (n, H + 2 * pad, Wd + 2 * pad, C),
                           FH, FW, stride)
