@@ -7,8 +7,10 @@ torch and earlier networks do not count. Random inputs of the network's shape ar
 dataset in memory); `baseline_mib` is the peak after imports, before the network exists.
 
 The peak is the kernel's high-water mark of this process's resident set: VmHWM in
-/proc/self/status. `resource.getrusage(...).ru_maxrss` is reported too, but on Linux it is
-inherited across fork+exec, so in a child of a big parent it shows the parent's size.
+/proc/self/status; with worker processes (the training steps split among them) their VmHWM
+is read before they stop, and `total_peak_mib` is the sum of all of them.
+`resource.getrusage(...).ru_maxrss` is reported too, but on Linux it is inherited across
+fork+exec, so in a child of a big parent it shows the parent's size.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ def maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def peak_mib() -> float:
-    """VmHWM (peak resident set of this process image), else ru_maxrss."""
+def peak_mib(pid="self") -> float:
+    """VmHWM (peak resident set of the process image), else this process's ru_maxrss."""
     try:
-        with open("/proc/self/status") as f:
+        with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
@@ -60,8 +62,14 @@ def main(argv=None) -> int:
     net, opt = dlscratch.DataParallel(w.build()), w.make_optimizer()  # as the Trainer runs it
     for _ in range(args.steps):
         opt.update(net.params, net.gradient(x, t))
+    workers = [] if net._pool is None else [peak_mib(pid) for pid in net._pool.pids]
+    net.close()
+    main_peak = peak_mib()
     json.dump({"net": args.net, "batch_size": batch, "steps": args.steps,
-               "baseline_mib": round(baseline, 1), "peak_rss_mib": round(peak_mib(), 1),
+               "threads": dlscratch.get_num_threads(), "parts": net.last_parts,
+               "baseline_mib": round(baseline, 1), "peak_rss_mib": round(main_peak, 1),
+               "workers_peak_mib": [round(w, 1) for w in workers],
+               "total_peak_mib": round(main_peak + sum(workers), 1),
                "ru_maxrss_mib": round(maxrss_mib(), 1)},
               sys.stdout)
     print()

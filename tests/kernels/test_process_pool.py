@@ -17,10 +17,12 @@ import pytest
 
 from dlscratch import (
     Adam,
+    BatchNormalization,
     DataParallel,
     DeepConvNet,
     MultiLayerNet,
     MultiLayerNetExtend,
+    Sequential,
     SimpleConvNet,
     TwoLayerNet,
     kernels,
@@ -28,6 +30,7 @@ from dlscratch import (
 from dlscratch.errors import RunError
 from dlscratch.kernels import data_parallel
 from dlscratch.kernels.shared_arena import SharedArena, shm_folder
+from dlscratch.layers import Convolution
 
 COURSE_NETS = {
     "TwoLayerNet": lambda: TwoLayerNet(784, 50, 10, seed=0),
@@ -56,7 +59,7 @@ def alive(pid: int) -> bool:
 
 def batches(net, n=100, count=3, seed=0):
     rng = np.random.default_rng(seed)
-    shape = (1, 28, 28) if "Conv" in type(net).__name__ else (784,)
+    shape = (1, 28, 28) if isinstance(net.stack.layers[0], Convolution) else (784,)
     return [(rng.random((n, *shape), dtype=np.float32), rng.integers(0, 10, n))
             for _ in range(count)]
 
@@ -103,6 +106,34 @@ def test_identical_at_1_2_and_3_workers(eight_parts, monkeypatch, name):
         assert rng_states != COURSE_NETS[name]().get_rng_state()
 
 
+def bn_conv_net():
+    net = SimpleConvNet(seed=0)
+    rng = np.random.default_rng(3)
+    gamma, beta, mean, var = (a.astype(np.float32) for a in (
+        rng.uniform(0.5, 1.5, 30), rng.normal(0, 0.1, 30), rng.normal(0, 0.1, 30),
+        rng.uniform(0.5, 2, 30)))
+    layers = list(net.stack.layers)
+    layers.insert(1, BatchNormalization(gamma, beta, running_mean=mean, running_var=var))
+    return Sequential(layers)
+
+
+@pytest.mark.parametrize("name", [*COURSE_NETS, "batch-norm"])
+def test_inference_identical_at_1_2_and_3_workers(monkeypatch, name):
+    monkeypatch.setattr(data_parallel, "MIN_SPLIT_WORK", 0)
+    monkeypatch.setattr(data_parallel, "PROCESS_INFERENCE_RATIO", 0)  # processes for all
+    net = bn_conv_net() if name == "batch-norm" else COURSE_NETS[name]()
+    (x, _), = batches(net, n=1000, count=1)
+    runs = []
+    for workers in (0, 1, 2):
+        with kernels.threads(workers + 1), DataParallel(net) as model:
+            runs.append((model.predict(x, batch_size=300), model.predict(x[:7])))
+            assert (model._pool is None) == (workers == 0)
+            assert workers == 0 or model._pool.workers == workers
+    for scores, small in runs[1:]:
+        assert np.array_equal(scores, runs[0][0]) and np.array_equal(small, runs[0][1])
+    np.testing.assert_allclose(runs[0][0], net.predict(x), rtol=1e-4, atol=1e-5)
+
+
 def test_a_killed_worker_fails_the_step_with_a_clear_error():
     net = SimpleConvNet(seed=0)
     (x, t), = batches(net, n=100, count=1)
@@ -112,7 +143,7 @@ def test_a_killed_worker_fails_the_step_with_a_clear_error():
         os.kill(pid, signal.SIGKILL)
         start = time.monotonic()
         with pytest.raises(RunError, match=rf"^worker process {pid} stopped \(killed by "
-                                           rf"SIGKILL\); the training step was not applied$"):
+                                           rf"SIGKILL\); the call was not completed$"):
             model.gradient(x, t)
         assert time.monotonic() - start < 5
         assert model._pool is not None and model._pool.workers == 0  # shut down

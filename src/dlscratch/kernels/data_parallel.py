@@ -64,8 +64,11 @@ SPLIT_IN_TRAINING = (Affine, Flatten, Relu, Sigmoid, Convolution, Pooling, Softm
 SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization)
 MIN_SPLIT_WORK = 1 << 22  # values read and written by a call (x 3 in training) to split it
 PART_WORK = 1 << 23  # about this much work per part, 2 to 8 parts per chunk (an even count)
-PROCESSES_IN_TRAINING = True  # a split training step runs on worker processes, not threads
-# (measured: benchmarks/NOTES.md, round 5); inference stays on threads
+# Where the parts run (measured: benchmarks/NOTES.md, round 5): a split training step on worker
+# processes; a split inference on worker processes if each sample's work is at least this many
+# times its input (which is copied to shared memory first), else on threads
+PROCESSES_IN_TRAINING = True
+PROCESS_INFERENCE_RATIO = 8
 
 
 class DataParallel:
@@ -75,7 +78,7 @@ class DataParallel:
         self.net = net
         self.last_loss = None
         self.last_parts = 0  # parts the last gradient call ran (1: the batch whole)
-        self._values_per_sample = {}  # sample shape -> output values of all layers
+        self._values_per_sample = {}  # sample shape -> (output values of all layers, out shape)
         self._work = {}  # (train_flg, sample shape, layer ids) -> work per sample or None
         self._draws = {}  # (sample shape, layer ids) -> the random layers' draw shapes
         self._pool, self._pool_key = None, None
@@ -116,7 +119,7 @@ class DataParallel:
 
         workers = get_num_threads() - 1
         if PROCESSES_IN_TRAINING and workers > 0:
-            return self._process_pool(workers).run(x, t, parts, shapes, own_part)
+            return self._process_pool(workers).train(x, t, parts, shapes, own_part)
         draws = draw_for_batch(self.net.stack, shapes, len(x))
         return run_chunks(lambda part: own_part(part, draws), parts)
 
@@ -143,7 +146,7 @@ class DataParallel:
         self.close()
 
     def predict(self, x, train_flg=False, batch_size=None) -> np.ndarray:
-        """net.predict(x, train_flg, batch_size), the parts of every chunk on the threads."""
+        """net.predict(x, train_flg, batch_size), the parts of every chunk on other cores."""
         x = np.asarray(x, dtype=self.net.dtype)
         size = len(x) if batch_size is None else batch_size
         chunks = [slice(i, min(i + size, len(x))) for i in range(0, len(x), max(int(size), 1))]
@@ -152,8 +155,17 @@ class DataParallel:
         if parts is None:
             return self.net.predict(x, train_flg, batch_size)
         replicas = {}
-        return np.concatenate(run_chunks(
-            lambda s: self._replica(replicas)[0].forward(x[s], False), parts))
+
+        def own_part(part):
+            return self._replica(replicas)[0].forward(x[part], False)
+
+        workers = get_num_threads() - 1
+        sample = x.shape[1:]
+        if workers > 0 and self._work_per_sample(False, sample) >= \
+                PROCESS_INFERENCE_RATIO * int(np.prod(sample)):
+            return self._process_pool(workers).predict(x, parts, self._out_shape(sample),
+                                                       own_part)
+        return np.concatenate(run_chunks(own_part, parts))
 
     def loss(self, x, t, train_flg=False) -> float:
         """net.loss(x, t, train_flg), the inference forward split among the threads."""
@@ -215,12 +227,20 @@ class DataParallel:
 
     def _values(self, sample_shape) -> int:
         """Output values of all layers together for one sample (run once per sample shape)."""
+        return self._dry_run(sample_shape)[0]
+
+    def _out_shape(self, sample_shape) -> tuple:
+        """The network's output shape for one sample."""
+        return self._dry_run(sample_shape)[1]
+
+    def _dry_run(self, sample_shape) -> tuple[int, tuple]:
+        """(output values of all layers, the last output's shape) for one sample."""
         if sample_shape not in self._values_per_sample:
             out, total = np.zeros((1, *sample_shape), self.net.dtype), 0
             for layer in replica(self.net.stack).layers:
                 out = layer.forward(out, train_flg=False)
                 total += out.size
-            self._values_per_sample[sample_shape] = total
+            self._values_per_sample[sample_shape] = (total, out.shape[1:])
         return self._values_per_sample[sample_shape]
 
     def __getattr__(self, name):  # everything else is the network's (layers, config, ...)

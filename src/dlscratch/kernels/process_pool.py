@@ -1,18 +1,20 @@
-"""Worker processes for data parallelism: the parts of a training batch on other cores, free
-of the GIL.
+"""Worker processes for data parallelism: the parts of a batch on other cores, free of the GIL.
 
     pool = ProcessPool(net, workers=1)      # started once, kept for the run
-    results = pool.run(x, t, parts, draw_shapes, own_part)   # [(loss, grads)] in part order
+    results = pool.train(x, t, parts, draw_shapes, own_part)   # [(loss, grads)] in part order
+    scores = pool.predict(x, parts, out_shape, own_part)       # the parts' scores, in order
     pool.close()                            # also at exit, or when the pool is collected
 
-The workers (`worker.main`) build the same layers from their specs
-and read the parameters, the batch and the random layers' draws from one shared arena
-(`SharedArena`) that the parent writes before each step; each writes its parts' gradients to
-the arena and sends back only the losses. The parent takes the first share of the parts
-itself. So a step costs one small message each way per worker; no array is pickled.
+The workers (`worker.main`) build the same layers from their specs. Everything they read lives
+in shared memory (`SharedArena`): the parameters and buffers in one arena, mapped at start and
+written by the parent before each call; the batch, the random layers' draws and the gradient
+slots (training) or the scores (inference) in one arena per kind of call, made again only when
+a bigger batch or another shape comes. Each worker writes its parts' results to the arena and
+sends back only the losses; the parent runs the first share of the parts itself. So a call
+costs one small message each way per worker; no array is pickled.
 
-Faults: a worker that dies makes the step fail at once with a RunError naming it (its socket
-closes), and the pool shuts down; the next step starts a new one. Workers ignore Ctrl-C (the
+Faults: a worker that dies makes the call fail at once with a RunError naming it (its socket
+closes), and the pool shuts down; the next call starts a new one. Workers ignore Ctrl-C (the
 parent stops them) and exit when the parent's socket closes, also after a kill -9 of the
 parent. Every arena is unlinked as soon as the workers have mapped it.
 """
@@ -40,8 +42,8 @@ from dlscratch.kernels.worker import draw_name, grad_name
 from dlscratch.layers.registry import layer_spec
 
 SLOTS = 8  # gradient slots in the arena: a training batch has at most 8 parts
-WORKER_MAIN = "import sys; from dlscratch.kernels.worker import main; sys.exit(main(sys.argv))"
 STOP_WAIT_S = 5.0  # a worker that has not exited this long after "stop" is killed
+WORKER_MAIN = "import sys; from dlscratch.kernels.worker import main; sys.exit(main(sys.argv))"
 
 
 class ProcessPool:
@@ -51,20 +53,25 @@ class ProcessPool:
         self.net = net
         self.keys = [key for key, _, _ in net.stack.param_refs]
         self._workers: list[tuple[subprocess.Popen, Connection]] = []
-        self._arena: list = [None, None]  # [SharedArena, its key]
-        self._finalizer = weakref.finalize(self, _shut_down, self._workers, self._arena)
-        init = ("init", [layer_spec(layer) for layer in net.stack.layers],
-                layer_spec(net.last_layer), np.dtype(net.dtype).name, freed_memory_kept())
+        self._arenas: dict = {}  # kind ("weights", "train", "infer") -> (SharedArena, key)
+        self._finalizer = weakref.finalize(self, _shut_down, self._workers, self._arenas)
+        weights = {"p:" + k: (p.shape, p.dtype.name) for k, p in net.params.items()}
+        weights.update({"b:" + k: (b.shape, b.dtype.name) for k, b in net.buffers.items()})
         try:
+            arena = self._arena("weights", weights, None)
+            init = ("init", [layer_spec(layer) for layer in net.stack.layers],
+                    layer_spec(net.last_layer), np.dtype(net.dtype).name, freed_memory_kept(),
+                    arena.path, weights)
             for _ in range(workers):
                 self._workers.append(_start_worker())
             for worker in self._workers:
                 _send(worker, init)
             for worker in self._workers:
-                keys = self._receive(worker, "ready")[1]
+                keys = _receive(worker, "ready")[1]
                 if keys != self.keys:
                     raise RunError(f"worker process {worker[0].pid} built parameters {keys}, "
                                    f"not the network's {self.keys}")
+            arena.unlink()
         except BaseException:
             self.close()
             raise
@@ -77,90 +84,120 @@ class ProcessPool:
     def pids(self) -> list[int]:
         return [proc.pid for proc, _ in self._workers]
 
-    def run(self, x, t, parts: list[slice], draw_shapes, own_part) -> list:
+    def train(self, x, t, parts: list[slice], draw_shapes, own_part) -> list:
         """[(loss, grads)] of each part of (x, t), in part order. The parent runs the first
         share with own_part(part, draws), the workers the others; draws are made for the whole
         batch from the net's random layers (draw_shapes: `replicas.draw_shapes`)."""
         if len(parts) > SLOTS:
             raise ValueError(f"at most {SLOTS} parts per step, got {len(parts)}")
-        try:
-            draws = self._load(x, t, draw_shapes)
-            shares = _shares(len(parts), self.workers + 1)
-            for worker, share in zip(self._workers, shares[1:], strict=True):
-                if share:
-                    _send(worker, ("step", len(x),
-                                   [(i, parts[i].start, parts[i].stop) for i in share]))
-            results = [None] * len(parts)
-            with serial_here():  # the workers have the other cores
-                for i in shares[0]:
-                    results[i] = own_part(parts[i], draws)
-            arrays = self._arena[0].arrays
-            for worker, share in zip(self._workers, shares[1:], strict=True):
-                if share:
-                    losses = self._receive(worker, "done")[1]
-                    for i, loss in zip(share, losses, strict=True):
-                        results[i] = (loss, {key: arrays[grad_name(i, key)] for key in self.keys})
-            return results
-        except BaseException:
-            self.close()  # a worker may be mid-step: its reply would answer the next step
-            raise
-
-    def _load(self, x, t, draw_shapes) -> list:
-        """Write the parameters and the batch to the arena, draw the random layers' numbers
-        into it; the draws (views of the arena) by layer."""
         n = len(x)
-        key = (x.shape[1:], x.dtype.str, t.shape[1:], t.dtype.str, repr(draw_shapes))
-        arena, arena_key = self._arena
-        if arena is None or arena_key != key or len(arena.arrays["x"]) < n:
-            self._new_arena(x, t, draw_shapes, key)
-        arrays = self._arena[0].arrays
-        for key_, p in self.net.params.items():
-            arrays["p:" + key_][...] = p
-        arrays["x"][:n], arrays["t"][:n] = x, t
-        out = [[arrays[draw_name(i, j)] for j in range(len(calls))]
-               for i, calls in enumerate(draw_shapes)]
-        return draw_for_batch(self.net.stack, draw_shapes, n, out)
-
-    def _new_arena(self, x, t, draw_shapes, key) -> None:
-        n = len(x)
-        layout = {"p:" + k: (p.shape, p.dtype.name) for k, p in self.net.params.items()}
-        layout["x"] = ((n, *x.shape[1:]), x.dtype.name)
-        layout["t"] = ((n, *t.shape[1:]), t.dtype.name)
+        layout = {"x": (x.shape, x.dtype.name), "t": (t.shape, t.dtype.name)}
         for i, calls in enumerate(draw_shapes):
             for j, (shape, dtype) in enumerate(calls):
                 layout[draw_name(i, j)] = ((n, *shape), dtype)
         for slot in range(SLOTS):
             for k, p in self.net.params.items():
                 layout[grad_name(slot, k)] = (p.shape, p.dtype.name)
-        old = self._arena[0]
+        with self._guard():
+            arrays = self._load("train", layout, [len(c) for c in draw_shapes], x)
+            arrays["t"][:n] = t
+            out = [[arrays[draw_name(i, j)] for j in range(len(calls))]
+                   for i, calls in enumerate(draw_shapes)]
+            draws = draw_for_batch(self.net.stack, draw_shapes, n, out)
+            results = self._share(parts, "step", n, lambda part: own_part(part, draws))
+            for i, result in enumerate(results):
+                if not isinstance(result, tuple):  # a worker's: its loss
+                    results[i] = (result, {k: arrays[grad_name(i, k)] for k in self.keys})
+            return results
+
+    def predict(self, x, parts: list[slice], out_shape, own_part) -> np.ndarray:
+        """The scores of x (len(x), *out_shape): each part's from own_part(part) (the parent's
+        share) or a worker's forward in inference mode."""
+        n = len(x)
+        layout = {"x": (x.shape, x.dtype.name), "y": ((n, *out_shape), x.dtype.name)}
+        with self._guard():
+            arrays = self._load("infer", layout, [], x)
+            results = self._share(parts, "predict", n, own_part)
+            for part, result in zip(parts, results, strict=True):
+                if result is not None:
+                    arrays["y"][part] = result
+            return arrays["y"][:n].copy()
+
+    @contextlib.contextmanager
+    def _guard(self):
+        """Any failure shuts the pool down: a worker may be mid-call, and its reply would
+        answer the next one."""
+        try:
+            yield
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self, kind: str, layout: dict, draw_counts: list, x) -> dict:
+        """The data arena of this kind (made anew if it cannot hold `layout`), with the
+        parameters, buffers and x written."""
+        arena = self._arena(kind, layout, draw_counts)
+        weights = self._arenas["weights"][0].arrays
+        for prefix, arrays in (("p:", self.net.params), ("b:", self.net.buffers)):
+            for key, value in arrays.items():
+                weights[prefix + key][...] = value
+        arena.arrays["x"][:len(x)] = x
+        return arena.arrays
+
+    def _arena(self, kind: str, layout: dict, draw_counts) -> SharedArena:
+        """The arena of this kind; a new one if the old cannot hold `layout` (its arrays'
+        trailing shapes and dtypes must match, its first dimension be as long)."""
+        old = self._arenas.get(kind)
+        if old is not None and _holds(old[0].layout, layout):
+            return old[0]
         arena = SharedArena.create(layout)
         try:
-            for worker in self._workers:
-                _send(worker, ("arena", arena.path, layout, [len(c) for c in draw_shapes]))
-            for worker in self._workers:
-                self._receive(worker, "attached")
+            if kind != "weights":
+                for worker in self._workers:
+                    _send(worker, ("arena", kind, arena.path, layout, draw_counts))
+                for worker in self._workers:
+                    _receive(worker, "attached")
         finally:
-            arena.unlink()  # mapped by everyone who needs it: the name can go
-        self._arena[:] = [arena, key]
+            if kind != "weights":  # the workers map "weights" at start
+                arena.unlink()
+        self._arenas[kind] = (arena, layout)
         if old is not None:
-            old.close()
+            old[0].close()
+        return arena
 
-    def _receive(self, worker, expected: str):
-        proc, conn = worker
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            raise _stopped(proc) from None
-        if message[0] == "error":
-            raise RunError(f"worker process {proc.pid}: {message[1]}")
-        if message[0] != expected:
-            raise RunError(f"worker process {proc.pid} answered {message[0]!r}, "
-                           f"expected {expected!r}")
-        return message
+    def _share(self, parts, action: str, n: int, own_part) -> list:
+        """[result of each part]: the parent's own_part(part) for the first share, a worker's
+        reply (its loss, or None) for the others."""
+        shares = _shares(len(parts), self.workers + 1)
+        for worker, share in zip(self._workers, shares[1:], strict=True):
+            if share:
+                _send(worker, (action, n, [(i, parts[i].start, parts[i].stop) for i in share]))
+        results = [None] * len(parts)
+        with serial_here():  # the workers have the other cores
+            for i in shares[0]:
+                results[i] = own_part(parts[i])
+        for worker, share in zip(self._workers, shares[1:], strict=True):
+            if share:
+                for i, reply in zip(share, _receive(worker, "done")[1], strict=True):
+                    results[i] = reply
+        return results
 
     def close(self) -> None:
-        """Stop the workers and drop the arena (also done at exit)."""
+        """Stop the workers and drop the arenas (also done at exit)."""
         self._finalizer()
+
+
+def _holds(old: dict, new: dict) -> bool:
+    """Whether an arena of layout `old` can take `new`: the same arrays, dtypes and trailing
+    shapes, and a first dimension at least as long."""
+    if old.keys() != new.keys():
+        return False
+    for key, (shape, dtype) in new.items():
+        old_shape, old_dtype = tuple(old[key][0]), old[key][1]
+        shape = tuple(shape)
+        if old_dtype != dtype or old_shape[1:] != shape[1:] or old_shape[:1] < shape[:1]:
+            return False
+    return True
 
 
 def _send(worker, message) -> None:
@@ -170,9 +207,23 @@ def _send(worker, message) -> None:
         raise _stopped(worker[0]) from None
 
 
+def _receive(worker, expected: str):
+    proc, conn = worker
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        raise _stopped(proc) from None
+    if message[0] == "error":
+        raise RunError(f"worker process {proc.pid}: {message[1]}")
+    if message[0] != expected:
+        raise RunError(f"worker process {proc.pid} answered {message[0]!r}, "
+                       f"expected {expected!r}")
+    return message
+
+
 def _stopped(proc: subprocess.Popen) -> RunError:
     return RunError(f"worker process {proc.pid} stopped ({_exit_reason(proc)}); "
-                    f"the training step was not applied")
+                    f"the call was not completed")
 
 
 def _shares(parts: int, executors: int) -> list[list[int]]:
@@ -218,7 +269,7 @@ def _exit_reason(proc: subprocess.Popen) -> str:
     return f"exit code {code}"
 
 
-def _shut_down(workers: list, arena_box: list) -> None:
+def _shut_down(workers: list, arenas: dict) -> None:
     for _, conn in workers:
         with contextlib.suppress(OSError):
             conn.send(("stop",))
@@ -230,7 +281,7 @@ def _shut_down(workers: list, arena_box: list) -> None:
             proc.kill()
             proc.wait()
     workers.clear()
-    if arena_box[0] is not None:
-        arena_box[0].unlink()
-        arena_box[0].close()
-        arena_box[:] = [None, None]
+    for arena, _ in arenas.values():
+        arena.unlink()
+        arena.close()
+    arenas.clear()

@@ -49,8 +49,9 @@ class Sequential:
 
     @property
     def dtype(self):
-        params = self.params
-        return next(iter(params.values())).dtype if params else np.dtype(np.float32)
+        """The first parameter's dtype (float32 for a network without parameters)."""
+        refs = self.stack.param_refs
+        return getattr(refs[0][1], refs[0][2]).dtype if refs else np.dtype(np.float32)
 
     def predict(self, x, train_flg=False, batch_size=None):
         """Scores (N, K) before softmax: x through every layer in order. With `batch_size`,
