@@ -23,6 +23,7 @@ import codecs
 import io
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,9 @@ def load_params(file_name) -> dict[str, np.ndarray]:
                     f"{pkl} is a pickle, which dlscratch does not load directly: convert it "
                     f"once with 'dlscratch convert-weights {pkl} {pkl.with_suffix('.npz')}'",
                     pkl)
-            return read_pickle_weights(pkl)
+            arrays = read_pickle_weights(pkl)
+            print(f"dlscratch book: {pkl}: read through the restricted unpickler (NumPy "
+                  "arrays only)", file=sys.stderr)
+            return arrays
     where = " or ".join(str(f / npz) for f in folders)
     raise WeightFileError(f"weights file not found: {where}", npz)

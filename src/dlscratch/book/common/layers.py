@@ -73,3 +73,8 @@ class BatchNormalization(_batchnorm.BatchNormalization):
         if running_var is None:
             running_var = np.zeros(size)
         super().__init__(gamma, beta, momentum, running_mean, running_var, eps=10e-7)
+        # the very arrays given (dlscratch's layer keeps a flat view), as the book's layer does
+        if isinstance(gamma, np.ndarray) and gamma.shape == self.gamma.shape:
+            self.gamma = gamma
+        if isinstance(beta, np.ndarray) and beta.shape == self.beta.shape:
+            self.beta = beta
