@@ -23,8 +23,8 @@ The rules (all on direct imports):
      matplotlib - except dlscratch.train itself, which uses the course wing (and dlscratch.io);
   3. dlscratch.layers.* uses the kernel wing only through the package dlscratch.kernels (its
      public functions), never a kernel module such as dlscratch.kernels.conv;
-  4. the kernel wing imports dlscratch.layers / dlscratch.nets only in
-     dlscratch.kernels.data_parallel;
+  4. the kernel wing imports dlscratch.layers / dlscratch.nets only in its data-parallel
+     modules (data_parallel and the replicas, worker processes and pool it runs);
   5. layers and nets never import dlscratch.io (model files know the layers, not the reverse).
 """
 
@@ -44,7 +44,9 @@ COURSE_WING = ("functions", "gradient", "graph", "layers", "init", "optim", "net
                "metrics", "errors", "perceptron")
 NOT_FOR_THE_COURSE = ("train", "data", "cli", "experiments", "plots")  # + matplotlib
 KERNEL_WING = "kernels"
-KERNEL_BRIDGE = "kernels.data_parallel"  # the one kernel module that knows layers and networks
+# the kernel modules that know layers and networks: data parallelism runs whole networks
+KERNEL_BRIDGES = ("kernels.data_parallel", "kernels.replicas", "kernels.process_pool",
+                  "kernels.worker")
 # deprecated top-level aliases of kernel modules: for rule 3 they are those modules
 KERNEL_ALIASES = {"parallel": "kernels.pool"}
 
@@ -306,8 +308,8 @@ def rule_violations(edges: list[Edge]) -> list[str]:
             if _in(kernel, KERNEL_WING) and kernel != f"{PACKAGE}.{KERNEL_WING}":
                 broken(f"a layer uses the kernel wing only through the package "
                        f"{PACKAGE}.{KERNEL_WING}")
-        if _in(src, KERNEL_WING) and not _in(src, KERNEL_BRIDGE) and _in(dst, "layers", "nets"):
-            broken(f"only {PACKAGE}.{KERNEL_BRIDGE} of the kernel wing may know layers/networks")
+        if _in(src, KERNEL_WING) and not _in(src, *KERNEL_BRIDGES) and _in(dst, "layers", "nets"):
+            broken("only the data-parallel modules of the kernel wing may know layers/networks")
         if _in(src, "layers", "nets") and _in(dst, "io"):
             broken("model files know the layers, never the reverse")
     return sorted(set(found))
