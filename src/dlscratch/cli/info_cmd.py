@@ -33,8 +33,12 @@ def run(args) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}")
     for line in blas_info():
         print(f"blas: {line} (held at 1 thread by dlscratch)")
-    print(f"dlscratch threads: {kernels.get_num_threads()} (usable cores: {usable_cores()}; "
+    threads = kernels.get_num_threads()
+    print(f"dlscratch threads: {threads} (usable cores: {usable_cores()}; "
           f"set with --threads or ${THREADS_ENV_VAR})")
+    print(f"data parallelism: a split batch runs here and on {threads - 1} worker process"
+          f"{'' if threads == 2 else 'es'}" if threads > 1 else
+          "data parallelism: off (one thread: no worker process is started)")
     print(f"kernels: {kernels.in_use()} (set DLSCRATCH_KERNELS=reference for the book's plain "
           "NumPy)")
     print(f"data: explicit --data-dir, else ${ENV_VAR}, else the user cache")
