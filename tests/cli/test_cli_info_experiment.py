@@ -44,13 +44,13 @@ def test_threads_flag_sets_the_threads_and_info_shows_threads_blas_and_kernels(c
                 "$DLSCRATCH_NUM_THREADS)") in lines
         assert "data parallelism: a split batch runs here and on 2 worker processes" in lines
         assert "kernels: fast (set DLSCRATCH_KERNELS=reference for the book's plain NumPy)" in lines
-        assert "data parallelism: off (one thread: no worker process is started)" in \
-            cli("info", "--threads", "1").out.splitlines()
         blas = [line for line in lines if line.startswith("blas: ")]
         assert blas and all(", 1 threads: " in line and line.endswith("(held at 1 thread by "
                                                                        "dlscratch)")
                             for line in blas)
         assert dlscratch.get_num_threads() == 3
+        assert "data parallelism: off (one thread: no worker process is started)" in \
+            cli("info", "--threads", "1").out.splitlines()
     finally:
         dlscratch.set_num_threads(1)
 
