@@ -10,7 +10,8 @@ The cost: the process keeps its peak memory instead of returning freed blocks to
     keep_freed_memory()       # the dlscratch command and benchmarks.recipes call it at start-up;
                               # the speed table only with --keep-freed-memory (it helps PyTorch too)
 
-It changes a process-wide setting, so the library never calls it on import.
+It changes a process-wide setting, so the library never calls it on import; its worker
+processes (`process_pool`) are its own, and always call it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,6 @@ M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 29  # blocks up to 512 MB come from the heap and are reused
 TRIM_THRESHOLD = 1 << 30  # free memory at the top of the heap is kept up to 1 GB
-_kept = {"on": False}
-
-
-def freed_memory_kept() -> bool:
-    """Whether keep_freed_memory() took effect in this process (its workers follow it)."""
-    return _kept["on"]
 
 
 def keep_freed_memory() -> bool:
@@ -43,6 +38,5 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    _kept["on"] = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and
-                       mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return _kept["on"]
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and
+                mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

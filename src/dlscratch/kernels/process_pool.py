@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.errors import RunError
-from dlscratch.kernels.allocator import freed_memory_kept
 from dlscratch.kernels.pool import serial_here
 from dlscratch.kernels.replicas import draw_for_batch
 from dlscratch.kernels.shared_arena import SharedArena
@@ -60,8 +59,7 @@ class ProcessPool:
         try:
             arena = self._arena("weights", weights, None)
             init = ("init", [layer_spec(layer) for layer in net.stack.layers],
-                    layer_spec(net.last_layer), np.dtype(net.dtype).name, freed_memory_kept(),
-                    arena.path, weights)
+                    layer_spec(net.last_layer), np.dtype(net.dtype).name, arena.path, weights)
             for _ in range(workers):
                 self._workers.append(_start_worker())
             for worker in self._workers:

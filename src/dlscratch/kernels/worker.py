@@ -2,7 +2,7 @@
 
 It talks to the parent over the socket FD (small messages; the arrays live in shared memory):
 
-    ("init", layer specs, loss spec, dtype, keep freed memory, weights path, layout)
+    ("init", layer specs, loss spec, dtype, weights path, layout)
                                                            -> ("ready", parameter keys)
     ("arena", "train" or "infer", path, layout, draws per random layer)  -> ("attached",)
     ("step", n, [(part, start, stop), ...])                -> ("done", [loss of each part])
@@ -76,10 +76,9 @@ class Worker:
 
 
 def serve(conn: Connection) -> None:
-    _, specs, loss_spec, dtype, keep_freed, weights_path, weights_layout = conn.recv()
+    _, specs, loss_spec, dtype, weights_path, weights_layout = conn.recv()
+    keep_freed_memory()  # this process is dlscratch's own: big blocks are reused, not unmapped
     try:
-        if keep_freed:
-            keep_freed_memory()
         worker = Worker(specs, loss_spec, dtype, weights_path, weights_layout)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("error", f"{type(error).__name__}: {error}"))
