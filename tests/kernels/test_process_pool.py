@@ -168,6 +168,26 @@ def test_a_worker_killed_during_a_step():
         assert not alive(pid)
 
 
+def test_a_changed_layer_setting_restarts_the_workers(eight_parts):
+    # the workers build their layers from the settings at start: a change needs new workers
+    nets = [COURSE_NETS["MultiLayerNetExtend"]() for _ in range(2)]
+    (x, t), = batches(nets[0], count=1)
+    results = []
+    for net, workers in zip(nets, (0, 1), strict=True):
+        with kernels.threads(workers + 1), DataParallel(net) as model:
+            model.gradient(x, t)
+            first = model._pool
+            for layer in net.stack.random_layers():
+                layer.dropout_ratio = 0.5
+            results.append({k: g.copy() for k, g in model.gradient(x, t).items()})
+            second = model._pool
+            assert workers == 0 or second is not first
+            model.gradient(x, t)
+            assert model._pool is second  # kept from now on
+    for key, g in results[0].items():
+        assert np.array_equal(results[1][key], g), key
+
+
 def test_one_thread_starts_no_process(monkeypatch):
     net = SimpleConvNet(seed=0)
     (x, t), = batches(net, count=1)

@@ -124,9 +124,12 @@ class DataParallel:
         return run_chunks(lambda part: own_part(part, draws), parts)
 
     def _process_pool(self, workers: int) -> ProcessPool:
-        """The worker processes, started at the first split step and kept (a new pool if the
-        thread setting or the network's layers changed, or the last one failed)."""
-        key = (workers, tuple(map(id, self.net.stack.layers)), id(self.net.last_layer))
+        """The worker processes, started at the first split call and kept (a new pool if the
+        thread setting, the network's layers, their settings or its parameters' shapes and
+        dtypes changed, or the last call failed)."""
+        layers = [*self.net.stack.layers, self.net.last_layer]
+        key = (workers, tuple(map(id, layers)), repr([layer.config() for layer in layers]),
+               tuple((k, p.shape, p.dtype.str) for k, p in self.net.params.items()))
         if self._pool is None or self._pool_key != key or self._pool.workers != workers:
             self.close()
             self._pool, self._pool_key = ProcessPool(self.net, workers), key
