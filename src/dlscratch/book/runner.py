@@ -18,7 +18,10 @@ The module served *is* the dlscratch module (`common.layers.Relu is
 dlscratch.book.common.layers.Relu`). `plt.show()` saves the open figures as PNG files into a
 folder instead of opening windows when there is no display (or when a folder is asked for).
 Nothing in the book's checkout is read as code or changed, apart from what the script itself
-writes (`save_params('params.pkl')` writes `params.npz` beside it).
+writes (`save_params('params.pkl')` writes `params.npz` beside it). While the script runs,
+`pickle.load` / `pickle.loads` are the restricted unpickler of `dlscratch.book.weights` (NumPy
+arrays, dtypes, dicts, lists and numbers only), so a script that unpickles the book's weights
+itself (`ch03/neuralnet_mnist.py`) cannot be made to run code by a doctored file.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
+import pickle
 import re
 import runpy
 import sys
 from pathlib import Path
 
-from dlscratch.book import SETTINGS
+from dlscratch.book import SETTINGS, weights
 
 BOOK = "dlscratch.book"
 COMMON = ("functions", "gradient", "layers", "optimizer", "util", "trainer", "multi_layer_net",
@@ -171,14 +175,16 @@ def run_script(script, args=(), *, data_dir=None, figures=None, chapter=None) ->
 
     before = (SETTINGS.book_root, SETTINGS.chapter_dir, SETTINGS.data_dir, SETTINGS.read_pickles)
     saved_argv, saved_path, saved_cwd = sys.argv[:], sys.path[:], os.getcwd()
-    SETTINGS.book_root, SETTINGS.chapter_dir = folder.parent, folder
-    SETTINGS.data_dir = None if data_dir is None else Path(data_dir).resolve()
-    SETTINGS.read_pickles = True
-    sys.meta_path.insert(0, finder)
-    sys.argv = [str(script), *args]
-    sys.path.insert(0, str(folder))
-    os.chdir(folder)
+    saved_pickle = pickle.load, pickle.loads
     try:
+        SETTINGS.book_root, SETTINGS.chapter_dir = folder.parent, folder
+        SETTINGS.data_dir = None if data_dir is None else Path(data_dir).resolve()
+        SETTINGS.read_pickles = True
+        pickle.load, pickle.loads = weights.restricted_load, weights.restricted_loads
+        sys.meta_path.insert(0, finder)
+        sys.argv = [str(script), *args]
+        sys.path.insert(0, str(folder))
+        os.chdir(folder)
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exc:
         return _exit_status(exc.code)
@@ -189,7 +195,9 @@ def run_script(script, args=(), *, data_dir=None, figures=None, chapter=None) ->
     finally:
         os.chdir(saved_cwd)
         sys.argv, sys.path[:] = saved_argv, saved_path
-        sys.meta_path.remove(finder)
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+        pickle.load, pickle.loads = saved_pickle
         (SETTINGS.book_root, SETTINGS.chapter_dir, SETTINGS.data_dir,
          SETTINGS.read_pickles) = before
     return 0

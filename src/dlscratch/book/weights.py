@@ -71,6 +71,11 @@ ALLOWED = {
 class RefusedGlobal(pickle.UnpicklingError):
     """The pickle names a global that is not a NumPy array, dtype or number."""
 
+    def __init__(self, name: str):
+        super().__init__(f"refused to unpickle: it names the global '{name}', and only NumPy "
+                         "arrays, dtypes, dicts, lists and numbers are allowed")
+        self.name = name
+
 
 class RestrictedUnpickler(pickle.Unpickler):
     """An Unpickler that resolves only the globals in ALLOWED; any other raises RefusedGlobal
@@ -85,6 +90,17 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("refusing a persistent id")
+
+
+def restricted_load(file, **kwargs):
+    """`pickle.load` through RestrictedUnpickler (what `dlscratch book` gives a script that
+    unpickles a file itself, as `ch03/neuralnet_mnist.py` does with sample_weight.pkl)."""
+    return RestrictedUnpickler(file).load()
+
+
+def restricted_loads(data, /, **kwargs):
+    """`pickle.loads` through RestrictedUnpickler."""
+    return RestrictedUnpickler(io.BytesIO(data)).load()
 
 
 def read_pickle_weights(path) -> dict[str, np.ndarray]:
@@ -102,9 +118,7 @@ def read_pickle_weights(path) -> dict[str, np.ndarray]:
     try:
         value = RestrictedUnpickler(io.BytesIO(data)).load()
     except RefusedGlobal as exc:
-        raise WeightFileError(
-            f"{path}: refused to unpickle: it names the global '{exc}', and only NumPy arrays, "
-            "dtypes, dicts, lists and numbers are allowed", path) from None
+        raise WeightFileError(f"{path}: {exc}", path) from None
     except Exception as exc:  # every malformed pickle: truncated, wrong opcodes, bad state
         raise WeightFileError(f"{path}: not a readable weight pickle "
                               f"({type(exc).__name__}: {exc})", path) from None
