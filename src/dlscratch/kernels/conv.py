@@ -2,17 +2,29 @@
 
 Same results as the book's im2col -> product -> reshape (`reference.conv2d`): the column order
 is (kernel row, kernel column, channel) instead of (channel, kernel row, kernel column), and
-the filters are laid out to match. The chunks are independent, so dlscratch's threads share
-them; dW adds the chunks' parts in chunk order. Backward rebuilds each chunk's columns rather
-than keeping a whole batch's columns: with stride 1 only dout's (`_flipped_backward`).
+the filters are laid out to match. Stride 1 goes kernel row by kernel row (`conv_rows`), which
+copies a third as much. The chunks are independent, so dlscratch's threads share them; dW adds
+the chunks' parts in chunk order. Backward rebuilds each chunk's columns rather than keeping a
+whole batch's columns.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.kernels.layout import col2im_nhwc, im2col_nhwc, image_chunks, pad_nhwc
+from dlscratch.kernels import conv_rows
+from dlscratch.kernels.layout import (
+    col2im_nhwc,
+    im2col_nhwc,
+    image_chunks,
+    pad_nhwc,
+    sum_in_order,
+)
 from dlscratch.kernels.pool import run_chunks
+
+# Fewer input channels than this: im2col's single product is as fast as kernel rows, and with
+# one channel faster (benchmarks/NOTES.md, round 5a).
+ROW_MIN_CHANNELS = 8
 
 
 def conv2d(x, W, b, stride=1, pad=0):
@@ -20,8 +32,11 @@ def conv2d(x, W, b, stride=1, pad=0):
     FN, C, FH, FW = W.shape
     N, _, H, Wd = x.shape
     out_h, out_w = (H + 2 * pad - FH) // stride + 1, (Wd + 2 * pad - FW) // stride + 1
-    w_col = W.transpose(0, 2, 3, 1).reshape(FN, -1)  # (FN, FH*FW*C)
     out = np.empty((N, out_h, out_w, FN), dtype=np.result_type(x, W))
+    if stride == 1 and FH > 1 and C >= ROW_MIN_CHANNELS:
+        conv_rows.forward(x.transpose(0, 2, 3, 1), W, b, pad, out)
+        return out.transpose(0, 3, 1, 2)
+    w_col = W.transpose(0, 2, 3, 1).reshape(FN, -1)  # (FN, FH*FW*C)
 
     def chunk_forward(s):
         out_s = out[s].reshape(-1, FN)  # a view: out[s] is contiguous
@@ -35,9 +50,10 @@ def conv2d(x, W, b, stride=1, pad=0):
 def conv2d_backward(dout, x, W, stride=1, pad=0, need_dx=True):
     """(dx, dW, db) of conv2d; dx is None when need_dx is False.
 
-    dW comes from dout's columns (`_flipped_backward`) where those are at most twice as wide
-    as x's (FN*H*W <= 2*C*OH*OW per image), else from x's; the choice depends on the shapes
-    only, so dW has the same bits whether dx is wanted or not.
+    Stride 1 with pad < FH: dx as a convolution of dout with the flipped filters
+    (`conv_rows.backward`). dW comes from dout's rows there too where dout is at most twice as
+    wide as x (FN*H*W <= 2*C*OH*OW per image), else from x's columns; the choice depends on
+    the shapes only, so dW has the same bits whether dx is wanted or not.
     """
     FN, C, FH, FW = W.shape
     dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))  # (N, OH, OW, FN); usually no copy
@@ -48,12 +64,17 @@ def conv2d_backward(dout, x, W, stride=1, pad=0, need_dx=True):
     dw_from_dout = flipped and FN * H * Wd <= 2 * C * out_h * out_w
     dx = dW = None
     if (flipped and need_dx) or dw_from_dout:
-        dx, dW = _flipped_backward(dout, x, W, pad, need_dx, dw_from_dout)
+        dx, dW = conv_rows.backward(dout, x, W, pad, need_dx, dw_from_dout)
     if dW is None:
         dW = _weight_grad(dout, x, W, stride, pad)
     if need_dx and dx is None:
         dx = _input_grad(dout, x.shape, W, stride, pad)
     return (None if dx is None else dx.transpose(0, 3, 1, 2)), dW, db
+
+
+def _col(x, s, FH, FW, stride, pad):
+    """Fast im2col of the images s of x (N, C, H, W): padded, channels-last."""
+    return im2col_nhwc(pad_nhwc(x[s].transpose(0, 2, 3, 1), pad), FH, FW, stride)
 
 
 def _weight_grad(dout, x, W, stride, pad):
@@ -62,47 +83,7 @@ def _weight_grad(dout, x, W, stride, pad):
     N, out_h, out_w, _ = dout.shape
     parts = run_chunks(lambda s: dout[s].reshape(-1, FN).T @ _col(x, s, FH, FW, stride, pad),
                        image_chunks(N, out_h * out_w * FH * FW * C * dout.itemsize))
-    return np.ascontiguousarray(_in_order_sum(parts).reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
-
-
-def _col(x, s, FH, FW, stride, pad):
-    """Fast im2col of the images s of x (N, C, H, W): padded, channels-last."""
-    return im2col_nhwc(pad_nhwc(x[s].transpose(0, 2, 3, 1), pad), FH, FW, stride)
-
-
-def _in_order_sum(parts):
-    """parts[0] + parts[1] + ... in list order (chunk order: the same bits at any thread count)."""
-    total = parts[0]
-    for part in parts[1:]:
-        total += part
-    return total
-
-
-def _flipped_backward(dout, x, W, pad, need_dx, need_dW):
-    """(dx channels-last (N, H, W, C) or None, dW or None) for stride 1, FH == FW, pad < FH.
-
-    x[y, x] met W[i, j] in output (y - i, x - j), so dx is a convolution of dout padded by
-    P = FH-1-pad with the flipped filters: dcol = im2col(dout_P) (N*H*W, FH*FW*FN), one row
-    per input pixel, and dx = dcol @ W_flip. The same dcol gives dW without x's columns:
-    (dcol^T @ x)[(i, j, f), c] = sum_{n,y,x} dout_P[n, y+i, x+j, f] x[n, y, x, c]
-    = dW[f, c, FH-1-i, FW-1-j].
-    """
-    FN, C, FH, FW = W.shape
-    N, _, H, Wd = x.shape
-    w_flip = W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, C)  # (i, j, f) x C
-    dx = np.empty((N, H, Wd, C), dtype=np.result_type(dout, W)) if need_dx else None
-
-    def chunk_backward(s):
-        dcol = im2col_nhwc(pad_nhwc(dout[s], FH - 1 - pad), FH, FW)
-        if need_dx:
-            np.matmul(dcol, w_flip, out=dx[s].reshape(-1, C))
-        return dcol.T @ x[s].transpose(0, 2, 3, 1).reshape(-1, C) if need_dW else None
-
-    parts = run_chunks(chunk_backward, image_chunks(N, H * Wd * w_flip.shape[0] * dout.itemsize))
-    if not need_dW:
-        return dx, None
-    dw_flip = _in_order_sum(parts).reshape(FH, FW, FN, C)[::-1, ::-1]
-    return dx, np.ascontiguousarray(dw_flip.transpose(2, 3, 0, 1))
+    return np.ascontiguousarray(sum_in_order(parts).reshape(FN, FH, FW, C).transpose(0, 3, 1, 2))
 
 
 def _input_grad(dout, x_shape, W, stride, pad):
