@@ -169,7 +169,7 @@ def run_script(script, args=(), *, data_dir=None, figures=None, chapter=None) ->
     chapter = chapter or (folder.name if re.fullmatch(r"ch\d\d", folder.name) else None)
     saver = None
     if figures is not None or not has_display():
-        os.environ.setdefault("MPLBACKEND", "Agg")
+        os.environ["MPLBACKEND"] = "Agg"  # no window, whatever backend was chosen
         saver = FigureSaver(Path(figures or "book-figures").resolve(), script.stem)
     finder = BookFinder(modules_for(chapter), saver.patch if saver else None)
 
