@@ -15,7 +15,7 @@ fast:     conv5x5(16)-ReLU-pool, conv5x5(32)-ReLU-pool, affine(128)-ReLU, affine
 accurate: conv5x5(24)-BN-ReLU-pool, conv5x5(48)-BN-ReLU-pool, affine(128)-BN-ReLU, dropout 0.25
           (inverted), affine(10); Adam lr 0.002, batch 100, 11 epochs, cosine decay with 0.5
           epoch of warm-up, random shifts (+-2 px) and rotations (+-10 deg) of every batch
-          (batch norm and dropout are not split; the convolutions share their chunks).
+          (each batch split too: batch norm's parts exchange their sums).
 The result is the same at any thread count (dlscratch's default: the usable cores).
 """
 

@@ -24,7 +24,7 @@ The rules (all on direct imports):
   3. dlscratch.layers.* uses the kernel wing only through the package dlscratch.kernels (its
      public functions), never a kernel module such as dlscratch.kernels.conv;
   4. the kernel wing imports dlscratch.layers / dlscratch.nets only in its data-parallel
-     modules (data_parallel and the replicas, worker processes and pool it runs);
+     modules (data_parallel and the replicas, lockstep, worker processes and pool it runs);
   5. layers and nets never import dlscratch.io (model files know the layers, not the reverse).
 """
 
@@ -45,8 +45,8 @@ COURSE_WING = ("functions", "gradient", "graph", "layers", "init", "optim", "net
 NOT_FOR_THE_COURSE = ("train", "data", "cli", "experiments", "plots")  # + matplotlib
 KERNEL_WING = "kernels"
 # the kernel modules that know layers and networks: data parallelism runs whole networks
-KERNEL_BRIDGES = ("kernels.data_parallel", "kernels.replicas", "kernels.process_pool",
-                  "kernels.worker")
+KERNEL_BRIDGES = ("kernels.data_parallel", "kernels.replicas", "kernels.lockstep",
+                  "kernels.process_pool", "kernels.worker")
 # deprecated top-level aliases of kernel modules: for rule 3 they are those modules
 KERNEL_ALIASES = {"parallel": "kernels.pool"}
 

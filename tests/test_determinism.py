@@ -3,15 +3,13 @@ MNIST at 1, 2 and 3 threads, ends with the same weights bit for bit, the same hi
 loss, every accuracy) and the same test scores - and a run interrupted and resumed on another
 thread count ends where the uninterrupted one does.
 
-Each case also checks which threaded path it took (so a test cannot pass by never threading):
-  split        the Trainer's DataParallel cut every batch into parts (last_parts > 1) and
-               handed them to run_chunks with n threads;
-  conv chunks  the network cannot be split in training (dropout, batch norm: last_parts == 1),
-               but its convolutions handed several image chunks to n threads;
-  inference    no convolutions and no split in training (dense dropout / batch norm nets): the
-               only threaded work is the evaluation, split into parts among the threads.
-SimpleConvNet (batch 100) and the residual net split at the real MIN_SPLIT_WORK; the small
-dense nets only split with the threshold lowered to 0 (monkeypatched).
+Each case also checks that the batches were really split (so a test cannot pass by never
+running in parallel): every training step cut its batch into parts (last_parts > 1) and, with
+n threads, ran them in this process and n - 1 worker processes (none with one thread) - the
+dropout nets with their masks drawn for the whole batch, the batch-norm net in lockstep
+(exchanging the parts' sums). SimpleConvNet (batch 100), DeepConvNet and the residual net split
+at the real MIN_SPLIT_WORK; the small dense nets only with the threshold lowered to 0
+(monkeypatched).
 
 Needs the MNIST files ($DLSCRATCH_DATA/mnist); skipped without them.
 """
@@ -33,9 +31,7 @@ import pytest
 import dlscratch
 from dlscratch.data import FILE_NAMES, load_dataset
 from dlscratch.data.augment import augment_batch
-from dlscratch.kernels import conv as conv_kernels
 from dlscratch.kernels import data_parallel
-from dlscratch.kernels.pool import threads_here
 from dlscratch.layers import Affine, Convolution, Pooling, Relu, Residual
 from dlscratch.nets import (
     DeepConvNet,
@@ -98,7 +94,6 @@ def residual_net(seed: int) -> Sequential:
 class Case:
     make: Callable[[], object]  # a fresh network, the same initial weights every time
     data: str  # "flat" or "image"
-    path: str  # "split", "conv chunks" or "inference" (module docstring)
     iterations: int
     batch: int
     optimizer: str
@@ -111,28 +106,28 @@ class Case:
 
 
 CASES = {
-    "TwoLayerNet": Case(lambda: TwoLayerNet(784, 50, 10, seed=0), "flat", "split",
+    "TwoLayerNet": Case(lambda: TwoLayerNet(784, 50, 10, seed=0), "flat",
                         iterations=300, batch=20, optimizer="SGD", lr=0.1, min_split_work=0),
     "MultiLayerNet": Case(lambda: MultiLayerNet(784, [50, 50, 50], 10, weight_decay_lambda=0.01,
                                                 seed=0),
-                          "flat", "split", iterations=300, batch=20, optimizer="Adam", lr=0.001,
+                          "flat", iterations=300, batch=20, optimizer="Adam", lr=0.001,
                           min_split_work=0),
     "MultiLayerNetExtend-dropout": Case(
         lambda: MultiLayerNetExtend(784, [50, 50, 50], 10, use_dropout=True, dropout_ratio=0.2,
                                     seed=0),
-        "flat", "inference", iterations=300, batch=20, optimizer="Momentum", lr=0.05,
+        "flat", iterations=300, batch=20, optimizer="Momentum", lr=0.05,
         min_split_work=0),
     "MultiLayerNetExtend-batchnorm": Case(
         lambda: MultiLayerNetExtend(784, [50, 50, 50], 10, use_batchnorm=True, seed=0),
-        "flat", "inference", iterations=300, batch=20, optimizer="Adam", lr=0.001,
+        "flat", iterations=300, batch=20, optimizer="Adam", lr=0.001,
         min_split_work=0),
-    "SimpleConvNet-augment": Case(lambda: SimpleConvNet(seed=0), "image", "split",
+    "SimpleConvNet-augment": Case(lambda: SimpleConvNet(seed=0), "image",
                                   iterations=40, batch=100, optimizer="Adam", lr=0.001,
                                   augment=augment_batch),
-    "DeepConvNet": Case(lambda: DeepConvNet(seed=0), "image", "conv chunks", iterations=40,
+    "DeepConvNet": Case(lambda: DeepConvNet(seed=0), "image", iterations=40,
                         batch=20, optimizer="Adam", lr=0.003, n_train=300, eval_limit=100,
                         n_test=200),
-    "Residual": Case(lambda: residual_net(seed=0), "image", "split", iterations=30, batch=50,
+    "Residual": Case(lambda: residual_net(seed=0), "image", iterations=30, batch=50,
                      optimizer="Momentum", lr=0.02, n_train=500),
 }
 
@@ -144,22 +139,7 @@ class Outcome:
     scores: np.ndarray  # the trained network's scores for the test images
     accuracy: float
     parts: list[int]  # DataParallel.last_parts of every training step
-    train_split_calls: list[tuple[int, int]]  # (parts, threads) of run_chunks in DataParallel
-    conv_calls: list[tuple[int, int]]  # (chunks, threads) of the convolutions' run_chunks
-    eval_split_calls: list[tuple[int, int]]  # (parts, threads) while predicting the test set
-
-
-def spy_on_run_chunks(mp: pytest.MonkeyPatch, module) -> list[tuple[int, int]]:
-    """A list getting (number of chunks, threads the caller may use) of every run_chunks call
-    made by `module`."""
-    calls, original = [], module.run_chunks
-
-    def recording(work, chunks):
-        calls.append((len(chunks), threads_here()))
-        return original(work, chunks)
-
-    mp.setattr(module, "run_chunks", recording)
-    return calls
+    workers: list[int]  # the worker processes of every training step
 
 
 def train_case(case: Case, n_threads: int, mnist) -> Outcome:
@@ -171,8 +151,6 @@ def train_case(case: Case, n_threads: int, mnist) -> Outcome:
             mp.setattr(data_parallel, "MIN_SPLIT_WORK", case.min_split_work)
         else:
             assert data_parallel.MIN_SPLIT_WORK == 1 << 22  # the real threshold, unpatched
-        split_calls = spy_on_run_chunks(mp, data_parallel)
-        conv_calls = spy_on_run_chunks(mp, conv_kernels)
         net = case.make()
         trainer = Trainer(net, x, t, x_test, t_test, iterations=case.iterations,
                           mini_batch_size=case.batch, optimizer=case.optimizer,
@@ -180,40 +158,29 @@ def train_case(case: Case, n_threads: int, mnist) -> Outcome:
                           evaluate_sample_num_per_epoch=case.eval_limit, seed=0)
         assert isinstance(trainer.model, data_parallel.DataParallel)
         assert trainer.model.net is net
-        parts, gradient = [], trainer.model.gradient
+        parts, workers, gradient = [], [], trainer.model.gradient
 
         def recording_gradient(xb, tb):
             grads = gradient(xb, tb)
             parts.append(trainer.model.last_parts)
+            pool = trainer.model._pool
+            workers.append(0 if pool is None else pool.workers)
             return grads
 
         trainer.model.gradient = recording_gradient
         history = trainer.train()
-        train_split_calls, train_conv_calls = list(split_calls), list(conv_calls)
-        split_calls.clear()
         scores = trainer.model.predict(x_test)
         accuracy = trainer.model.accuracy(x_test, t_test)
+        trainer.model.close()
     state = {key: a.copy() for key, a in {**net.params, **net.buffers}.items()}
     return Outcome(state, {k: v for k, v in history.items() if k != "elapsed_s"}, scores,
-                   accuracy, parts, train_split_calls, train_conv_calls, list(split_calls))
+                   accuracy, parts, workers)
 
 
-def check_threaded_path(case: Case, n_threads: int, out: Outcome) -> None:
+def check_split(case: Case, n_threads: int, out: Outcome) -> None:
     assert len(out.parts) == case.iterations
-    threaded = [(n, m) for n, m in out.train_split_calls if n > 1 and m == n_threads]
-    if case.path == "split":
-        assert min(out.parts) > 1, f"the batches were not split: last_parts {set(out.parts)}"
-        assert len(threaded) >= case.iterations, out.train_split_calls[:5]
-        return
-    assert set(out.parts) == {1}, f"a batch was split: last_parts {set(out.parts)}"
-    if case.path == "conv chunks":
-        shared = [(n, m) for n, m in out.conv_calls if n > 1 and m == n_threads]
-        assert shared, f"no convolution shared its chunks: {sorted(set(out.conv_calls))}"
-        assert len(shared) >= case.iterations  # every step (forward and backward)
-    else:
-        assert not out.conv_calls
-        eval_threaded = [(n, m) for n, m in out.eval_split_calls if n > 1 and m == n_threads]
-        assert eval_threaded, f"the evaluation was not split: {out.eval_split_calls}"
+    assert min(out.parts) > 1, f"the batches were not split: last_parts {set(out.parts)}"
+    assert set(out.workers) == {n_threads - 1}, f"worker processes: {set(out.workers)}"
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -222,7 +189,7 @@ def test_identical_at_any_thread_count(name, mnist):
     outcomes = {}
     for n in THREADS:
         outcomes[n] = out = train_case(case, n, mnist)
-        check_threaded_path(case, n, out)
+        check_split(case, n, out)
     first = outcomes[1]
     initial = case.make()
     changed = [k for k, a in first.state.items()

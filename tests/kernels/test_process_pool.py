@@ -37,6 +37,8 @@ COURSE_NETS = {
     "MultiLayerNet": lambda: MultiLayerNet(784, [100] * 3, 10, seed=0),
     "MultiLayerNetExtend": lambda: MultiLayerNetExtend(784, [60, 60], 10, use_dropout=True,
                                                        dropout_ratio=0.2, seed=0),
+    "MultiLayerNetExtend-batchnorm": lambda: MultiLayerNetExtend(
+        784, [60, 60], 10, use_batchnorm=True, use_dropout=True, dropout_ratio=0.2, seed=0),
     "SimpleConvNet": lambda: SimpleConvNet(seed=0),
     "DeepConvNet": lambda: DeepConvNet(seed=0),
 }
@@ -65,8 +67,9 @@ def batches(net, n=100, count=3, seed=0):
 
 
 def train_steps(name, workers, *, processes=True, monkeypatch=None):
-    """(params, losses, RNG states, pool pids seen) after 3 Adam steps at `workers` workers."""
-    net = COURSE_NETS[name]()
+    """(params and buffers, losses, RNG states, pool pids seen) after 3 Adam steps at
+    `workers` workers."""
+    net = bn_conv_net() if name == "batch-norm" else COURSE_NETS[name]()
     model, optimizer, losses = DataParallel(net), Adam(lr=0.01), []
     monkeypatch.setattr(data_parallel, "PROCESSES_IN_TRAINING", processes)
     with kernels.threads(workers + 1), model:
@@ -75,7 +78,8 @@ def train_steps(name, workers, *, processes=True, monkeypatch=None):
             losses.append(model.last_loss)
         pids = [] if model._pool is None else model._pool.pids
         assert model.last_parts == 8
-    return {k: p.copy() for k, p in net.params.items()}, losses, net.get_rng_state(), pids
+    state = {k: a.copy() for k, a in {**net.params, **net.buffers}.items()}
+    return state, losses, net.get_rng_state(), pids
 
 
 @pytest.fixture
@@ -91,7 +95,7 @@ def nothing_left_behind():
     assert arenas() == []
 
 
-@pytest.mark.parametrize("name", COURSE_NETS)
+@pytest.mark.parametrize("name", [*COURSE_NETS, "batch-norm"])
 def test_identical_at_1_2_and_3_workers(eight_parts, monkeypatch, name):
     runs = {w: train_steps(name, w, monkeypatch=monkeypatch) for w in (0, 1, 2)}
     threads = train_steps(name, 1, processes=False, monkeypatch=monkeypatch)
@@ -102,8 +106,11 @@ def test_identical_at_1_2_and_3_workers(eight_parts, monkeypatch, name):
         for key, p in params.items():
             assert np.array_equal(other[0][key], p), key
     assert not any(alive(pid) for run in runs.values() for pid in run[3])
-    if name == "MultiLayerNetExtend":  # dropout's masks drawn once for the batch: as serial
+    if name.startswith("MultiLayerNetExtend"):  # dropout's masks drawn once for the batch
         assert rng_states != COURSE_NETS[name]().get_rng_state()
+    if "batch" in name.lower():  # batch norm in lockstep: its running averages moved as one
+        initial = bn_conv_net() if name == "batch-norm" else COURSE_NETS[name]()
+        assert all(not np.array_equal(params[k], b) for k, b in initial.buffers.items())
 
 
 def bn_conv_net():

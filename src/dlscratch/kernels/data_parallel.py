@@ -19,8 +19,9 @@ the whole batch before the parts run, and the sums run in part order, so the res
 same bit for bit with 1, 2 or 3 threads or workers (it may differ from the bare network's last
 bits: a product over fewer rows rounds differently). The worker count is the thread setting
 minus one (the calling process takes a share); with one thread nothing is started.
-Only layers whose samples do not interact are split (`SPLIT_IN_TRAINING`; batch norm only in
-inference), and only calls with enough work (`MIN_SPLIT_WORK`, values read and written,
+Only layers whose samples do not interact are split (`SPLIT_IN_TRAINING`), and batch norm at
+the network's top level, whose parts then run side by side exchanging their sums (`lockstep`,
+`LOCKSTEP_IN_TRAINING`); and only calls with enough work (`MIN_SPLIT_WORK`, values read and written,
 benchmarks/NOTES.md); other calls run the bare network, whose convolutions and pooling still
 share their chunks among the threads. Either way the first layer skips dL/dx (no one reads the
 gradient of the images).
@@ -34,6 +35,7 @@ import threading
 import numpy as np
 
 from dlscratch.kernels.hints import input_grad_unused
+from dlscratch.kernels.lockstep import local_exchange, lockstep_gradient
 from dlscratch.kernels.pool import get_num_threads, run_chunks
 from dlscratch.kernels.process_pool import ProcessPool
 from dlscratch.kernels.replicas import (
@@ -62,6 +64,9 @@ from dlscratch.metrics import accuracy
 SPLIT_IN_TRAINING = (Affine, Flatten, Relu, Sigmoid, Convolution, Pooling, SoftmaxWithLoss,
                      Dropout)
 SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization)
+# Layers that couple the samples in training, split with the parts in lockstep exchanging sums
+# (`lockstep`): batch norm, at the top level of the network
+LOCKSTEP_IN_TRAINING = (BatchNormalization,)
 MIN_SPLIT_WORK = 1 << 22  # values read and written by a call (x 3 in training) to split it
 PART_WORK = 1 << 23  # about this much work per part, 2 to 8 parts per chunk (an even count)
 # Where the parts run (measured: benchmarks/NOTES.md, round 5): a split training step on worker
@@ -112,16 +117,47 @@ class DataParallel:
     def _part_results(self, x, t, parts) -> list:
         """[(N_p / N * L_p, grads of part p)] in part order, on worker processes or threads."""
         shapes = self._draw_shapes(x.shape[1:])
+        workers = get_num_threads() - 1
+        lockstep = self._lockstep_layers()
+        if lockstep:
+            return self._lockstep_results(x, t, parts, shapes, lockstep, workers)
         replicas = {}
 
         def own_part(part, draws):
             return part_gradient(*self._replica(replicas, with_loss=True), x, t, part, draws)
 
-        workers = get_num_threads() - 1
         if PROCESSES_IN_TRAINING and workers > 0:
             return self._process_pool(workers).train(x, t, parts, shapes, own_part)
         draws = draw_for_batch(self.net.stack, shapes, len(x))
         return run_chunks(lambda part: own_part(part, draws), parts)
+
+    def _lockstep_results(self, x, t, parts, shapes, lockstep, workers) -> list:
+        """As _part_results, the parts side by side (`lockstep`); batch norm's running averages
+        are then those of the first part's replica (every replica computed the same)."""
+        stacks = {}
+
+        def own_parts(indices, draws, exchange):
+            for i in indices:
+                stacks[i] = replica(self.net.stack)
+            losses = [copy.copy(self.net.last_layer) for _ in indices]
+            return lockstep_gradient([stacks[i] for i in indices], losses, x, t,
+                                     [parts[i] for i in indices], draws, exchange)
+
+        if PROCESSES_IN_TRAINING and workers > 0:
+            results = self._process_pool(workers).train(x, t, parts, shapes, own_parts,
+                                                        lockstep=lockstep)
+        else:
+            draws = draw_for_batch(self.net.stack, shapes, len(x))
+            results = own_parts(range(len(parts)), draws, local_exchange)
+        for i in lockstep:
+            layer, first = self.net.stack.layers[i], stacks[0].layers[i]
+            layer.running_mean, layer.running_var = first.running_mean, first.running_var
+        return results
+
+    def _lockstep_layers(self) -> list[int]:
+        """Indices of the top-level layers that couple the samples in training."""
+        return [i for i, layer in enumerate(self.net.stack.layers)
+                if type(layer) in LOCKSTEP_IN_TRAINING]
 
     def _process_pool(self, workers: int) -> ProcessPool:
         """The worker processes, started at the first split call and kept (a new pool if the
@@ -203,7 +239,8 @@ class DataParallel:
         if key not in self._work:
             allowed = SPLIT_IN_TRAINING if train_flg else SPLIT_IN_INFERENCE
             work = None
-            if all(_splittable(layer, allowed) for layer in layers):
+            top = (*allowed, *LOCKSTEP_IN_TRAINING) if train_flg else allowed
+            if all(type(layer) in top or _splittable(layer, allowed) for layer in layers):
                 try:
                     work = (int(np.prod(sample_shape)) + self._values(sample_shape)) * (
                         3 if train_flg else 1)

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.errors import RunError
+from dlscratch.kernels.lockstep import local_exchange
 from dlscratch.kernels.pool import serial_here
 from dlscratch.kernels.replicas import draw_for_batch
 from dlscratch.kernels.shared_arena import SharedArena
@@ -82,10 +83,13 @@ class ProcessPool:
     def pids(self) -> list[int]:
         return [proc.pid for proc, _ in self._workers]
 
-    def train(self, x, t, parts: list[slice], draw_shapes, own_part) -> list:
+    def train(self, x, t, parts: list[slice], draw_shapes, own, lockstep=()) -> list:
         """[(loss, grads)] of each part of (x, t), in part order. The parent runs the first
-        share with own_part(part, draws), the workers the others; draws are made for the whole
-        batch from the net's random layers (draw_shapes: `replicas.draw_shapes`)."""
+        share of the parts, the workers the others; draws are made for the whole batch from
+        the net's random layers (draw_shapes: `replicas.draw_shapes`). Without `lockstep` the
+        parent calls own(part, draws) for each of its parts; with it (the indices of the
+        net's batch-norm layers) own(indices, draws, exchange) once, and the parts exchange
+        their sums through the arena (`lockstep`)."""
         if len(parts) > SLOTS:
             raise ValueError(f"at most {SLOTS} parts per step, got {len(parts)}")
         n = len(x)
@@ -96,17 +100,59 @@ class ProcessPool:
         for slot in range(SLOTS):
             for k, p in self.net.params.items():
                 layout[grad_name(slot, k)] = (p.shape, p.dtype.name)
+        exchanges = self._exchanges(lockstep, layout)
         with self._guard():
-            arrays = self._load("train", layout, [len(c) for c in draw_shapes], x)
+            arrays = self._load("train", layout, ([len(c) for c in draw_shapes], exchanges), x)
             arrays["t"][:n] = t
             out = [[arrays[draw_name(i, j)] for j in range(len(calls))]
                    for i, calls in enumerate(draw_shapes)]
             draws = draw_for_batch(self.net.stack, draw_shapes, n, out)
-            results = self._share(parts, "step", n, lambda part: own_part(part, draws))
+            if lockstep:
+                def run_own(indices, busy):
+                    return own(indices, draws, self._exchange(arrays, exchanges, indices, busy,
+                                                              len(parts)))
+            else:
+                def run_own(indices, busy):
+                    return [own(parts[i], draws) for i in indices]
+            results = self._share(parts, "step", n, run_own)
             for i, result in enumerate(results):
                 if not isinstance(result, tuple):  # a worker's: its loss
                     results[i] = (result, {k: arrays[grad_name(i, k)] for k in self.keys})
             return results
+
+    def _exchanges(self, lockstep, layout) -> list[list[str]]:
+        """The arena's arrays of each sum exchange of a lockstep step, in the order the parts
+        make them (each batch-norm layer's mean and variance going forward, then its dbeta and
+        dgamma coming back); their rows are the parts' partial sums, the last the total."""
+        forward, backward = [], []
+        for j, i in enumerate(lockstep):
+            gamma = self.net.stack.layers[i].gamma
+            for what in ("mean", "var", "dbeta", "dgamma"):
+                layout[f"s{j}.{what}"] = ((SLOTS + 1, gamma.size), gamma.dtype.name)
+            forward += [[f"s{j}.mean"], [f"s{j}.var"]]
+            backward.insert(0, [f"s{j}.dbeta", f"s{j}.dgamma"])
+        return forward + backward
+
+    def _exchange(self, arrays, exchanges, own_indices, busy, count):
+        """The parent's exchange(partials) for `lockstep`: its parts' partial sums and the
+        busy workers' are added in part order; the totals go back to the workers."""
+        order = iter(exchanges)
+
+        def exchange(partials):
+            names = next(order)
+            for i, sums in zip(own_indices, partials, strict=True):
+                for name, a in zip(names, sums, strict=True):
+                    arrays[name][i] = a
+            for worker in busy:
+                _receive(worker, "sums")
+            totals = local_exchange([[arrays[name][i] for name in names] for i in range(count)])
+            for name, total in zip(names, totals, strict=True):
+                arrays[name][SLOTS] = total
+            for worker in busy:
+                _send(worker, ("totals",))
+            return totals
+
+        return exchange
 
     def predict(self, x, parts: list[slice], out_shape, own_part) -> np.ndarray:
         """The scores of x (len(x), *out_shape): each part's from own_part(part) (the parent's
@@ -114,8 +160,9 @@ class ProcessPool:
         n = len(x)
         layout = {"x": (x.shape, x.dtype.name), "y": ((n, *out_shape), x.dtype.name)}
         with self._guard():
-            arrays = self._load("infer", layout, [], x)
-            results = self._share(parts, "predict", n, own_part)
+            arrays = self._load("infer", layout, None, x)
+            results = self._share(parts, "predict", n,
+                                  lambda indices, busy: [own_part(parts[i]) for i in indices])
             for part, result in zip(parts, results, strict=True):
                 if result is not None:
                     arrays["y"][part] = result
@@ -131,10 +178,10 @@ class ProcessPool:
             self.close()
             raise
 
-    def _load(self, kind: str, layout: dict, draw_counts: list, x) -> dict:
+    def _load(self, kind: str, layout: dict, extra, x) -> dict:
         """The data arena of this kind (made anew if it cannot hold `layout`), with the
         parameters, buffers and x written."""
-        arena = self._arena(kind, layout, draw_counts)
+        arena = self._arena(kind, layout, extra)
         weights = self._arenas["weights"][0].arrays
         for prefix, arrays in (("p:", self.net.params), ("b:", self.net.buffers)):
             for key, value in arrays.items():
@@ -142,7 +189,7 @@ class ProcessPool:
         arena.arrays["x"][:len(x)] = x
         return arena.arrays
 
-    def _arena(self, kind: str, layout: dict, draw_counts) -> SharedArena:
+    def _arena(self, kind: str, layout: dict, extra) -> SharedArena:
         """The arena of this kind; a new one if the old cannot hold `layout` (its arrays'
         trailing shapes and dtypes must match, its first dimension be as long)."""
         old = self._arenas.get(kind)
@@ -152,7 +199,7 @@ class ProcessPool:
         try:
             if kind != "weights":
                 for worker in self._workers:
-                    _send(worker, ("arena", kind, arena.path, layout, draw_counts))
+                    _send(worker, ("arena", kind, arena.path, layout, extra))
                 for worker in self._workers:
                     _receive(worker, "attached")
         finally:
@@ -163,17 +210,18 @@ class ProcessPool:
             old[0].close()
         return arena
 
-    def _share(self, parts, action: str, n: int, own_part) -> list:
-        """[result of each part]: the parent's own_part(part) for the first share, a worker's
-        reply (its loss, or None) for the others."""
+    def _share(self, parts, action: str, n: int, run_own) -> list:
+        """[result of each part]: the parent's run_own(its part indices, busy workers) for the
+        first share, a worker's reply (its loss, or None) for the others."""
         shares = _shares(len(parts), self.workers + 1)
+        busy = [w for w, share in zip(self._workers, shares[1:], strict=True) if share]
         for worker, share in zip(self._workers, shares[1:], strict=True):
             if share:
                 _send(worker, (action, n, [(i, parts[i].start, parts[i].stop) for i in share]))
         results = [None] * len(parts)
         with serial_here():  # the workers have the other cores
-            for i in shares[0]:
-                results[i] = own_part(parts[i])
+            for i, result in zip(shares[0], run_own(shares[0], busy), strict=True):
+                results[i] = result
         for worker, share in zip(self._workers, shares[1:], strict=True):
             if share:
                 for i, reply in zip(share, _receive(worker, "done")[1], strict=True):

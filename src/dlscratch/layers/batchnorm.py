@@ -57,31 +57,38 @@ class BatchNormalization(Layer):
 
     def forward(self, x, train_flg=True):
         self.input_shape = x.shape
-        x = self._to_2d(x)
+        x = self.as_rows(x)
         if train_flg:
             n = len(x)
             mu = kernels.sum_rows(x) / n
             xc = x - mu
             var = kernels.sum_rows(xc * xc) / n
-            self.std = np.sqrt(var + self.eps)
-            self.xn = xc / self.std
-            m = self.momentum
-            self.running_mean = m * self.running_mean + (1 - m) * mu
-            self.running_var = m * self.running_var + (1 - m) * var
-            xn = self.xn
-        else:
-            xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return self._from_2d(self.gamma * xn + self.beta)
+            return self.from_rows(self.normalize(xc, mu, var))
+        xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return self.from_rows(self.gamma * xn + self.beta)
+
+    def normalize(self, xc, mu, var):
+        """Training, from the batch's mu and var: gamma * xn + beta with xn = xc / std; the
+        running averages move towards mu and var."""
+        self.std = np.sqrt(var + self.eps)
+        self.xn = xc / self.std
+        m = self.momentum
+        self.running_mean = m * self.running_mean + (1 - m) * mu
+        self.running_var = m * self.running_var + (1 - m) * var
+        return self.gamma * self.xn + self.beta
 
     def backward(self, dout):
-        dout = self._to_2d(dout)
-        n = len(dout)
+        dout = self.as_rows(dout)
         self.dbeta = kernels.sum_rows(dout)
         self.dgamma = kernels.sum_rows(dout * self.xn)
-        dx = self.gamma / self.std * (dout - self.dbeta / n - self.xn * (self.dgamma / n))
-        return self._from_2d(dx)
+        return self.from_rows(self.input_grad(dout, self.dbeta, self.dgamma, len(dout)))
 
-    def _to_2d(self, x):
+    def input_grad(self, dout, dbeta, dgamma, n):
+        """dx from the batch's sums dbeta and dgamma over its n values per feature."""
+        return self.gamma / self.std * (dout - dbeta / n - self.xn * (dgamma / n))
+
+    def as_rows(self, x):
+        """x as (rows, features): the values each feature is normalised over are a column."""
         d = self.gamma.size
         if x.ndim == 4 and x.shape[1] == d:  # per channel: rows are the N*H*W positions
             return x.transpose(0, 2, 3, 1).reshape(-1, d)
@@ -92,7 +99,8 @@ class BatchNormalization(Layer):
             f"or (N, ...) with {d} values per sample, got {x.shape}"
         )
 
-    def _from_2d(self, y):
+    def from_rows(self, y):
+        """The inverse of as_rows, to the shape of the last forward's input."""
         shape = self.input_shape
         if len(shape) == 4 and shape[1] == self.gamma.size:
             n, c, h, w = shape
