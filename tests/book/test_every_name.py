@@ -182,6 +182,11 @@ EVERY_NAME = """\
     check("mnist_globals", mnist_module.img_size == 784 and mnist_module.img_dim == (1, 28, 28)
           and mnist_module.train_num == 60000 and mnist_module.test_num == 10000
           and mnist_module.key_file["train_img"] == "train-images-idx3-ubyte.gz")
+    raw = mnist_module._convert_numpy()
+    check("mnist_convert_numpy", raw["train_img"].shape == (60000, 784)
+          and raw["test_label"].dtype == np.uint8 and list(raw["test_label"][:3]) == [7, 2, 1]
+          and np.array_equal(mnist_module._change_one_hot_label(raw["test_label"][:2]),
+                             [[0, 0, 0, 0, 0, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]]))
 
     # -- common.multi_layer_net / multi_layer_net_extend ------------------------------------
     x_small = x_train[:3].reshape(3, -1)
@@ -231,9 +236,10 @@ NAMES = [
     "numerical_gradient_2d", "conv_output_size", "im2col", "col2im", "smooth_curve",
     "shuffle_dataset", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout",
     "BatchNormalization", "Convolution", "Pooling", "optimizers_in_place", "load_mnist_raw",
-    "load_mnist", "mnist_globals", "MultiLayerNet_init", "MultiLayerNet_loss",
-    "MultiLayerNet_gradient", "MultiLayerNet_accuracy", "MultiLayerNetExtend_gradient",
-    "MultiLayerNetExtend_params", "Trainer_optimizers", "Trainer_small_set",
+    "load_mnist", "mnist_globals", "mnist_convert_numpy", "MultiLayerNet_init",
+    "MultiLayerNet_loss", "MultiLayerNet_gradient", "MultiLayerNet_accuracy",
+    "MultiLayerNetExtend_gradient", "MultiLayerNetExtend_params", "Trainer_optimizers",
+    "Trainer_small_set",
 ]
 
 

@@ -11,7 +11,8 @@ Differences that remain, none of which changes what the book's scripts print bey
 - Pooling pads with -inf and counts `pad` in its output size (the book ignores it there); every
   book network uses pad 0, where both agree.
 - Convolution and Pooling keep their caches in dlscratch's form (no `col`, `col_W`, and
-  `arg_max` is the kernel's own record).
+  `arg_max` is the kernel's own record); BatchNormalization keeps `xn` and `std` but not
+  `xc` and `batch_size`.
 
 `from common.layers import *` exports the layers, im2col, col2im, np and every function of
 common.functions, as the book's module does.

@@ -64,7 +64,30 @@ def init_mnist():
     return _files()
 
 
-download_mnist = init_mnist
+def download_mnist():
+    """As init_mnist: dlscratch fetches missing files (from its mirrors, SHA-256 checked)."""
+    return _files()
+
+
+def _download(file_name):
+    """The path of one of `key_file`'s files, fetched if missing."""
+    return _files()[file_name.removesuffix(".gz")]
+
+
+def _load_label(file_name):
+    """Labels (N,) uint8 of one of `key_file`'s label files."""
+    return _loaders.read_idx_cached(_download(file_name)).copy()
+
+
+def _load_img(file_name):
+    """Images (N, 784) uint8 of one of `key_file`'s image files."""
+    return _loaders.read_idx_cached(_download(file_name)).reshape(-1, img_size).copy()
+
+
+def _convert_numpy():
+    """{'train_img', 'train_label', 'test_img', 'test_label'}: the four files as arrays."""
+    return {key: (_load_img if key.endswith("img") else _load_label)(name)
+            for key, name in key_file.items()}
 
 
 def _change_one_hot_label(X):
