@@ -21,6 +21,7 @@ import numpy as np
 from dlscratch.cli import failures
 from dlscratch.cli.train_flags import (  # noqa: F401  (flag_message: part of this module's API)
     FIELDS,
+    add_run_flags,
     check_batch,
     check_flags,
     check_length,
@@ -33,44 +34,18 @@ from dlscratch.cli.train_flags import (  # noqa: F401  (flag_message: part of th
 )
 from dlscratch.errors import RunError
 from dlscratch.nets.factory import CONV_MODELS
-from dlscratch.train.run_config import CHOICES, MAX_HIDDEN, RunConfig
+from dlscratch.train.run_config import RunConfig
 from dlscratch.train.run_lock import open_run_folder
 
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train a network; prints 'test accuracy: 0.9701'",
                        description=__doc__)
+    add_run_flags(p)
     a = p.add_argument
-    a("--model", choices=CHOICES["model"], help="network (default two-layer)")
-    a("--dataset", choices=CHOICES["dataset"], help="default mnist")
-    a("--optimizer", choices=CHOICES["optimizer"], help="the model's preset by default")
-    a("--lr", type=float, help="learning rate (model's preset by default)")
-    a("--momentum", type=float, help="momentum for momentum/nesterov (default 0.9)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--epochs", type=float, help="number of epochs")
-    group.add_argument("--iterations", type=int, help="number of mini-batch updates")
-    a("--batch-size", type=int, help="mini-batch size (default 100; at most the training set)")
-    a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
-    a("--dropout", type=float, help="dropout ratio (multi-layer, deep-cnn)")
-    a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
-    a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
-    a("--hidden", type=int, nargs="+",
-      help=f"hidden layer sizes, each at most {MAX_HIDDEN:,} (one size but for multi-layer)")
-    a("--schedule", choices=CHOICES["schedule"], help="learning-rate schedule")
-    a("--step-size", type=float, help="epochs between decays for --schedule step (10)")
-    a("--gamma", type=float, help="decay factor for --schedule step (0.1)")
-    a("--warmup", type=float, help="warm-up epochs for --schedule cosine (0)")
-    a("--sampling", choices=CHOICES["sampling"],
-      help="shuffled epochs (default) or the book's sampling with replacement")
-    a("--augment", action="store_true", default=None, help="random shifts/rotations (CNNs)")
-    a("--val-fraction", type=float, help="hold out this fraction of training data")
-    a("--patience", type=int, help="early stopping: epochs without val improvement")
-    a("--eval-limit", type=int,
-      help="at most this many samples per per-epoch accuracy (default 10000)")
-    a("--limit", type=int, help="use only the first N training images")
-    a("--seed", type=int, help="seed for init, sampling and dropout (default 0)")
-    a("--dtype", choices=CHOICES["dtype"])
-    a("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+    a("--config", metavar="FILE",
+      help="read the run's settings from a config.json/best.json (a RunConfig); flags given "
+           "beside it override its values")
     a("--out", default="runs/latest", help="output folder (default runs/latest)")
     a("--resume", action="store_true",
       help="continue the run in OUT from its checkpoint.npz, with its saved settings; "

@@ -16,16 +16,66 @@ import re
 from pathlib import Path
 
 from dlscratch.errors import RunError
-from dlscratch.train.run_config import MAX_ITERATIONS, RESUMABLE_CHANGES, RunConfig
+from dlscratch.train.run_config import (
+    CHOICES,
+    MAX_HIDDEN,
+    MAX_ITERATIONS,
+    RESUMABLE_CHANGES,
+    RunConfig,
+)
 
 FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))  # flag --x-y is field x_y
 
 
+def add_run_flags(p) -> None:
+    """The flags that set a RunConfig's fields (shared by `train` and `search`)."""
+    a = p.add_argument
+    a("--model", choices=CHOICES["model"], help="network (default two-layer)")
+    a("--dataset", choices=CHOICES["dataset"], help="default mnist")
+    a("--optimizer", choices=CHOICES["optimizer"], help="the model's preset by default")
+    a("--lr", type=float, help="learning rate (model's preset by default)")
+    a("--momentum", type=float, help="momentum for momentum/nesterov (default 0.9)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--epochs", type=float, help="number of epochs")
+    group.add_argument("--iterations", type=int, help="number of mini-batch updates")
+    a("--batch-size", type=int, help="mini-batch size (default 100; at most the training set)")
+    a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
+    a("--dropout", type=float, help="dropout ratio (multi-layer, deep-cnn)")
+    a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
+    a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
+    a("--hidden", type=int, nargs="+",
+      help=f"hidden layer sizes, each at most {MAX_HIDDEN:,} (one size but for multi-layer)")
+    a("--schedule", choices=CHOICES["schedule"], help="learning-rate schedule")
+    a("--step-size", type=float, help="epochs between decays for --schedule step (10)")
+    a("--gamma", type=float, help="decay factor for --schedule step (0.1)")
+    a("--warmup", type=float, help="warm-up epochs for --schedule cosine (0)")
+    a("--sampling", choices=CHOICES["sampling"],
+      help="shuffled epochs (default) or the book's sampling with replacement")
+    a("--augment", action="store_true", default=None, help="random shifts/rotations (CNNs)")
+    a("--val-fraction", type=float, help="hold out this fraction of training data")
+    a("--patience", type=int, help="early stopping: epochs without val improvement")
+    a("--eval-limit", type=int,
+      help="at most this many samples per per-epoch accuracy (default 10000)")
+    a("--limit", type=int, help="use only the first N training images")
+    a("--seed", type=int, help="seed for init, sampling and dropout (default 0)")
+    a("--dtype", choices=CHOICES["dtype"])
+    a("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+
+
 def run_config(args) -> RunConfig:
-    """The run's RunConfig: explicit flags > the saved config of a resumed run > the model's
-    preset > the defaults. A resumed run may change only its length (not with a cosine
-    schedule) and --data-dir; other changes are refused, naming each changed flag."""
+    """The run's RunConfig: explicit flags > the saved config of a resumed run or the --config
+    file > the model's preset > the defaults. A resumed run may change only its length (not
+    with a cosine schedule) and --data-dir; other changes are refused, naming each changed
+    flag."""
     given = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
+    config_file = getattr(args, "config", None)
+    if config_file is not None and args.resume:
+        raise RunError("--config cannot be used with --resume: a resumed run keeps the settings "
+                       "of its own config.json")
+    if config_file is not None:  # the file's settings, and the flags given beside it on top
+        base = RunConfig.read(config_file)
+        with flags_in_errors():
+            return base.replace(**given)
     if not args.resume:
         with flags_in_errors():
             return RunConfig(**given)

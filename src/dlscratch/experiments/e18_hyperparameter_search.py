@@ -7,7 +7,9 @@ each for 50 epochs (784-[100]*6-10, SGD, batches of 100), and rank them by final
 accuracy. The best trials show where to narrow the ranges for the next round.
 
 Trials run in parallel processes. Each trial's hyperparameters and its network and batch seeds
-come from (seed, trial index) alone, so the number of workers never changes a result.
+come from (seed, trial index) alone, so the number of workers never changes a result. The
+drawing and the figure are `dlscratch search`'s (dlscratch.search.space, .figures): this is the
+course's algorithm in a few lines, that command the tool (Optuna, resumable, many machines).
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-import matplotlib.pyplot as plt
-import numpy as np
-
 from dlscratch.data import train_val_split
 from dlscratch.experiments.base import Context, CourseValue, ExperimentInfo, Result
 from dlscratch.nets import MultiLayerNet
+from dlscratch.search.figures import CURVES_SHOWN, curves_figure
+from dlscratch.search.space import Param, draw_values
 from dlscratch.train import Trainer
 
 INFO = ExperimentInfo(18, "hyperparameter-search", "Random hyperparameter search",
@@ -33,12 +34,14 @@ INFO = ExperimentInfo(18, "hyperparameter-search", "Random hyperparameter search
                           "our full run at the course's settings, 100 trials x 50 epochs"))
 
 
+# the course's ranges: lr = 10 ** U(-6, -2), weight decay = 10 ** U(-8, -4)
+SPACE = (Param("lr", 1e-6, 1e-2, log=True), Param("weight_decay", 1e-8, 1e-4, log=True))
+
+
 def draw_trial(seed: int, trial: int) -> dict:
     """The hyperparameters and seeds of one trial, from (seed, trial) only."""
-    rng = np.random.default_rng([seed, trial])
-    return {"trial": trial, "lr": float(10 ** rng.uniform(-6, -2)),
-            "weight_decay": float(10 ** rng.uniform(-8, -4)),
-            "net_seed": int(rng.integers(2**31)), "batch_seed": int(rng.integers(2**31))}
+    values, (net_seed, batch_seed) = draw_values(SPACE, seed, trial)
+    return {"trial": trial, **values, "net_seed": net_seed, "batch_seed": batch_seed}
 
 
 def run_trial(hp: dict, x_train, t_train, x_val, t_val, epochs: int) -> dict:
@@ -77,25 +80,12 @@ def run(ctx: Context) -> Result:
         ctx.log(f"  Best-{rank}: val acc {r['val_acc'][-1]:.3f}  lr {r['lr']:.2e}  "
                 f"weight decay {r['weight_decay']:.2e}")
 
-    shown = ranked[:20]
-    cols = 5
-    rows = int(np.ceil(len(shown) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(13, 2.3 * rows), squeeze=False)
-    for i, r in enumerate(shown):
-        ax = axes.flat[i]
-        ax.plot(r["val_acc"], label="validation")
-        ax.plot(r["train_acc"], "--", label="train")
-        ax.set_title(f"Best-{i + 1}: lr {r['lr']:.1e}, wd {r['weight_decay']:.1e}", fontsize=8)
-        ax.set_ylim(0, 1)
-        ax.set_xticks([])
-        if i % cols:
-            ax.set_yticks([])
-    for ax in axes.flat[len(shown):]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Random search: best {len(shown)} of {n_trials} trials "
-                 f"(solid: validation, dashed: train), {epochs} epochs")
-    fig.tight_layout()
+    shown = ranked[:CURVES_SHOWN]
+    fig = curves_figure(
+        shown, [f"Best-{i + 1}: lr {r['lr']:.1e}, wd {r['weight_decay']:.1e}"
+                for i, r in enumerate(shown)],
+        f"Random search: best {len(shown)} of {n_trials} trials "
+        f"(solid: validation, dashed: train), {epochs} epochs")
 
     top = ranked[:5]
     narrowed = {"lr": [min(r["lr"] for r in top), max(r["lr"] for r in top)],

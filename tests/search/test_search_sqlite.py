@@ -1,0 +1,175 @@
+"""`dlscratch search` on its default storage (SQLite in --out), run as a user runs it: stopped
+and continued, on 1 and 2 worker processes, with a worker killed mid-trial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+from dlscratch.kernels.pool import usable_cores
+from dlscratch.search.space import draw_values, parse_param
+
+COURSE = (parse_param("lr=1e-6:1e-2:log"), parse_param("weight_decay=1e-8:1e-4:log"))
+
+
+def url_of(out) -> str:
+    return f"sqlite:///{out / 'search.db'}"
+
+
+def assert_each_index_once(all_trials, n: int) -> dict:
+    """Every index 0..n-1 has exactly one COMPLETE trial (no gap, no duplicate)."""
+    done = {}
+    for t in all_trials:
+        if t.state.name == "COMPLETE":
+            done.setdefault(t.user_attrs["index"], []).append(t)
+    assert sorted(done) == list(range(n))
+    assert all(len(ts) == 1 for ts in done.values()), {k: len(v) for k, v in done.items()}
+    return {k: ts[0] for k, ts in done.items()}
+
+
+def test_one_and_two_workers_give_the_same_trials(tmp_path, data_dir, optuna, sh):
+    n = 5
+    one, two = tmp_path / "one", tmp_path / "two"
+    a = sh.run_search(*sh.TINY, "--trials", str(n), "--seed", "3", "--out", str(one))
+    b = sh.run_search(*sh.TINY, "--trials", str(n), "--seed", "3", "--out", str(two),
+                      "--workers", "2")
+    assert a.returncode == 0, a.stderr
+    assert b.returncode == 0, b.stderr
+    by_one = assert_each_index_once(sh.trials(optuna, url_of(one)), n)
+    by_two = assert_each_index_once(sh.trials(optuna, url_of(two)), n)
+    for k in range(n):
+        # the values drawn from (seed, k), whoever ran the trial
+        assert by_one[k].params == draw_values(COURSE, 3, k)[0] == by_two[k].params
+        assert by_one[k].value == by_two[k].value
+        assert by_one[k].user_attrs["val_acc"] == by_two[k].user_attrs["val_acc"]
+        assert by_one[k].user_attrs["val_acc"][-1] == by_one[k].value
+        assert by_one[k].user_attrs["seed"] == draw_values(COURSE, 3, k)[1][0]
+    assert {t.user_attrs["threads"] for t in by_one.values()} == {usable_cores()}
+    assert {t.user_attrs["threads"] for t in by_two.values()} == {max(1, usable_cores() // 2)}
+    # the live table: one line per finished trial, and the report at the end
+    rows = [line for line in b.stdout.splitlines() if "/5  index" in line]
+    assert sorted(int(r.split("index")[1].split()[0]) for r in rows) == list(range(n))
+    assert f"study search: {n} of {n} trials done" in b.stdout
+    for name in ("curves.png", "scatter.png", "trials.csv", "narrowed.json", "best.json"):
+        assert (two / "search" / name).stat().st_size > 0
+
+
+def test_stopped_and_continued_reaches_exactly_n(tmp_path, data_dir, optuna, sh):
+    """Ctrl-C mid-trial: status 130, one line; the trial cut short is FAIL; the same command
+    again finishes the study with exactly one COMPLETE trial per index. A larger --trials then
+    adds indices (the study's total, not N more)."""
+    out = tmp_path / "run"
+    url = url_of(out)
+    args = ["--limit", "3000", "--batch-size", "50", "--epochs", "3", "--trials", "4",
+            "--out", str(out)]
+    proc = sh.start_search(*args)
+
+    def one_done_and_one_running():
+        ts = sh.trials(optuna, url)
+        running = [t for t in ts if t.state.name == "RUNNING" and "pid" in t.user_attrs]
+        return running[0] if running and any(t.state.name == "COMPLETE" for t in ts) else None
+
+    cut = sh.wait_for(one_done_and_one_running, what="a finished and a running trial")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "interrupted by Ctrl-C (SIGINT)" in lines[0], stderr
+    assert "run the same command again" in lines[0]
+    states = {t.number: t.state.name for t in sh.trials(optuna, url)}
+    assert states[cut.number] == "FAIL"
+    assert list(states.values()).count("COMPLETE") < 4
+
+    again = sh.run_search(*args)
+    assert again.returncode == 0, again.stderr
+    by_index = assert_each_index_once(sh.trials(optuna, url), 4)
+    assert by_index[cut.user_attrs["index"]].number > cut.number  # run again, as a new trial
+    assert by_index[cut.user_attrs["index"]].params == cut.params
+
+    more = sh.run_search(*args[:-4], "--trials", "6", "--out", str(out))
+    assert more.returncode == 0, more.stderr
+    after = assert_each_index_once(sh.trials(optuna, url), 6)
+    assert all(after[k].number == by_index[k].number for k in range(4))  # kept, not rerun
+
+
+def test_a_worker_killed_mid_trial_loses_nothing(tmp_path, data_dir, optuna, sh):
+    """kill -9 of a worker process during a trial: its heartbeat stops, the other worker marks
+    the trial FAIL, runs its index again, and the study completes."""
+    out = tmp_path / "run"
+    url = url_of(out)
+    proc = sh.start_search("--limit", "3000", "--batch-size", "50", "--epochs", "4", "--trials",
+                        "4", "--workers", "2", "--heartbeat", "1", "--out", str(out))
+    running = sh.wait_for(lambda: next((t for t in sh.trials(optuna, url)
+                                     if t.state.name == "RUNNING" and "pid" in t.user_attrs),
+                                    None), what="a running trial")
+    pid = running.user_attrs["pid"]
+    assert pid != proc.pid
+    os.kill(pid, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert f"(pid {pid}) was killed by SIGKILL" in stderr
+    all_trials = sh.trials(optuna, url)
+    by_index = assert_each_index_once(all_trials, 4)
+    killed = next(t for t in all_trials if t.number == running.number)
+    assert killed.state.name == "FAIL"
+    retry = by_index[running.user_attrs["index"]]
+    assert retry.user_attrs["pid"] != pid and retry.params == running.params
+    assert "study search: 4 of 4 trials done" in stdout
+
+
+def test_a_study_made_with_other_settings_is_refused(tmp_path, data_dir, optuna, sh):
+    out = tmp_path / "run"
+    first = sh.run_search(*sh.TINY, "--trials", "1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    second = sh.run_search(*sh.TINY, "--epochs", "2", "--trials", "1", "--param",
+                           "lr=1e-4:1e-1:log", "--out", str(out))
+    assert second.returncode == 1
+    line = sh.one_error_line(second)
+    assert "study 'search'" in line and "was created with other settings" in line
+    assert "--epochs: saved 1.0 vs now 2.0" in line
+    assert "--param: saved lr=1e-06:0.01:log weight_decay=1e-08:0.0001:log vs now " \
+           "lr=0.0001:0.1:log" in line
+    assert len(sh.trials(optuna, url_of(out))) == 1  # nothing was queued
+
+
+def test_report_narrow_and_train_on_best(tmp_path, data_dir, optuna, sh):
+    """The report's narrowed ranges are those of the best 5 trials; --narrow searches inside
+    them; best.json trains with `dlscratch train --config` on the full training set."""
+    out = tmp_path / "run"
+    url = url_of(out)
+    first = sh.run_search(*sh.TINY, "--trials", "7", "--out", str(out), "--quiet")
+    assert first.returncode == 0, first.stderr
+    (out / "search" / "narrowed.json").unlink()
+    report = sh.run_search("--report", str(out))
+    assert report.returncode == 0, report.stderr
+    done = [t for t in sh.trials(optuna, url) if t.state.name == "COMPLETE"]
+    ranked = sorted(done, key=lambda t: (-t.value, t.user_attrs["index"]))
+    top = ranked[:5]
+    narrowed = json.loads((out / "search" / "narrowed.json").read_text())
+    lr = (min(t.params["lr"] for t in top), max(t.params["lr"] for t in top))
+    wd = (min(t.params["weight_decay"] for t in top), max(t.params["weight_decay"] for t in top))
+    assert narrowed["narrowed"] == [f"lr={lr[0]:g}:{lr[1]:g}:log",
+                                    f"weight_decay={wd[0]:g}:{wd[1]:g}:log"]
+    assert [b["index"] for b in narrowed["best"]] == [t.user_attrs["index"] for t in top]
+    assert f"Best-1: val acc {ranked[0].value:.4f}" in report.stdout
+
+    second = sh.run_search(*sh.TINY, "--trials", "3", "--out", str(out), "--narrow")
+    assert second.returncode == 0, second.stderr
+    r2 = [t for t in sh.trials(optuna, url, "search-r2") if t.state.name == "COMPLETE"]
+    assert len(r2) == 3
+    for t in r2:
+        assert lr[0] <= t.params["lr"] <= lr[1] and wd[0] <= t.params["weight_decay"] <= wd[1]
+
+    best = json.loads((out / "search" / "best.json").read_text())["settings"]
+    assert best["lr"] == ranked[0].params["lr"]
+    assert best["weight_decay"] == ranked[0].params["weight_decay"]
+    assert best["seed"] == ranked[0].user_attrs["seed"]
+    assert best["limit"] is None and best["val_fraction"] == 0.0
+    from dlscratch.cli.main import main
+
+    run = tmp_path / "best"
+    assert main(["train", "--config", str(out / "search" / "best.json"), "--limit", "300",
+                 "--quiet", "--out", str(run)]) == 0
+    saved = json.loads((run / "config.json").read_text())["settings"]
+    assert saved == {**best, "limit": 300}  # the file's settings, the flag beside it on top
