@@ -173,3 +173,56 @@ def test_report_narrow_and_train_on_best(tmp_path, data_dir, optuna, sh):
                  "--quiet", "--out", str(run)]) == 0
     saved = json.loads((run / "config.json").read_text())["settings"]
     assert saved == {**best, "limit": 300}  # the file's settings, the flag beside it on top
+
+
+SLOW_TAKER = """
+import sys, time
+from optuna.storages._rdb import models
+from dlscratch.search import worker
+read = models.TrialModel.find_or_raise_by_id
+def slow_read(cls, *args, **kwargs):  # widen the gap between reading a queued trial and taking it
+    trial = read(*args, **kwargs)
+    if trial.state.name == "WAITING":
+        time.sleep(0.5)
+    return trial
+models.TrialModel.find_or_raise_by_id = classmethod(slow_read)
+train = worker.run_trial
+def logged_train(config, data):  # one line per trial trained, whichever process trains it
+    with open(sys.argv[2], "a") as log:
+        log.write(f"{config.seed}\\n")
+    return train(config, data)
+worker.run_trial = logged_train
+sys.exit(worker.main([sys.argv[1]]))
+"""
+
+
+def test_two_workers_never_take_the_same_trial(tmp_path, data_dir, optuna, sh):
+    """SQLite ignores Optuna's SELECT ... FOR UPDATE, so without the study's lock two workers
+    that ask at the same moment both take the first queued trial (and the second one's result
+    is refused). Here reading a trial is slowed down to make that moment wide."""
+    import subprocess
+    import sys
+
+    from dlscratch.search import study as st
+    from dlscratch.search.settings import SearchSettings
+    from dlscratch.search.worker import WorkerJob
+    from dlscratch.train.run_config import RunConfig
+
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    settings = SearchSettings(RunConfig(model="multi-layer", hidden=(20, 20), limit=300,
+                                        batch_size=60, epochs=1, val_fraction=0.2,
+                                        data_dir=data_dir), COURSE)
+    study = st.open_study(st.open_storage(url), "search", settings, url)
+    st.queue_missing(study, settings, 4, url)
+    job = WorkerJob(url, "search", settings.to_dict(), 4, heartbeat=5, data_dir=data_dir,
+                    threads=1).to_json()
+    log = tmp_path / "trained.txt"
+    procs = [subprocess.Popen([sys.executable, "-c", SLOW_TAKER, job, str(log)],
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    by_index = assert_each_index_once(sh.trials(optuna, url), 4)
+    assert all(t.state.name == "COMPLETE" for t in sh.trials(optuna, url))
+    # each trial trained once: no two workers took the same queued trial
+    assert sorted(log.read_text().split()) == sorted(str(t.user_attrs["seed"])
+                                                     for t in by_index.values())

@@ -72,10 +72,12 @@ def write_report(study, settings: SearchSettings, folder: Path, n: int | None = 
     folder.mkdir(parents=True, exist_ok=True)
     if not ranked:
         return {"lines": [f"study {study.study_name}: no finished trial yet"], "files": []}
-    length = (f"{settings.base.epochs:g} epochs" if settings.base.epochs is not None
-              else f"{settings.base.iterations} iterations")
+    epochs, iterations = settings.base.epochs, settings.base.iterations
+    length = (f"{epochs:g} epoch{'' if epochs == 1 else 's'}" if epochs is not None
+              else f"{iterations} iteration{'' if iterations == 1 else 's'}")
     fig = curves_figure(ranked, [f"Best-{i + 1}: " + ", ".join(
-        f"{k} {_show(v)}" for k, v in r["params"].items()) for i, r in enumerate(ranked)],
+        f"{k} {v:.1e}" if isinstance(v, float) else f"{k} {v}" for k, v in r["params"].items())
+        for i, r in enumerate(ranked)],
         f"{study.study_name}: best {min(len(ranked), 20)} of {len(ranked)} trials "
         f"(solid: validation, dashed: train), {length}")
     save_figure(fig, folder / "curves.png")

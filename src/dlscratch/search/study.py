@@ -7,8 +7,9 @@ with TPE the queued trial is empty and TPE fills it when it runs (a retried inde
 trial's values back). Optuna hands each WAITING trial to exactly one worker (its state changes
 to RUNNING in one update). The study is done when every index has a COMPLETE trial.
 
-Queueing happens under a lock (an advisory lock in PostgreSQL, a file lock beside a SQLite
-file), so two machines starting at once do not queue an index twice; should it happen anyway
+Queueing, and taking a queued trial, happen under a lock (an advisory lock in PostgreSQL, a
+file lock beside a SQLite file: QueueLock), so two machines starting at once do not queue an
+index twice, and two processes never take the same trial; should a duplicate happen anyway
 (another kind of database), a worker that takes an index that is COMPLETE, or that has a
 lower-numbered queued or running trial, prunes its own trial instead of running it
 (`is_duplicate`).
@@ -20,13 +21,11 @@ that looks (`fail_stale`), and its index is queued again.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import logging
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 from dlscratch.search.errors import SearchError
@@ -203,37 +202,58 @@ def fail_stale(study) -> None:
     optuna.storages.fail_stale_trials(study)
 
 
-@contextlib.contextmanager
-def queue_lock(url: str, study_name: str) -> Iterator[None]:
-    """One queuer at a time: an advisory lock in PostgreSQL, a file lock beside a SQLite file
-    (shared only by this machine's processes); other databases: none (is_duplicate copes)."""
-    key = int.from_bytes(hashlib.sha256(f"dlscratch-search:{study_name}".encode()).digest()[:8],
-                         "big", signed=True)
-    if url.startswith("postgresql"):
-        import sqlalchemy
+class QueueLock:
+    """One process at a time queues trials or takes a queued one: an advisory lock in
+    PostgreSQL, a file lock beside a SQLite file (shared only by this machine's processes);
+    other databases: none (is_duplicate copes). SQLite needs it to take a trial: it ignores
+    Optuna's SELECT ... FOR UPDATE, so two processes could take the same WAITING trial.
+    `release()` may be called more than once."""
 
-        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool,
-                                          connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
-        try:
-            with engine.connect() as connection:
-                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": key})
-                try:
-                    yield
-                finally:
-                    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)"),
-                                       {"k": key})
-        finally:
-            engine.dispose()
-    elif url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        with open(Path(url[len("sqlite:///"):]).with_suffix(".lock"), "a") as handle:
+    def __init__(self, url: str, study_name: str):
+        self.url = url
+        self.key = int.from_bytes(
+            hashlib.sha256(f"dlscratch-search:{study_name}".encode()).digest()[:8], "big",
+            signed=True)
+        self._held = None  # the open file or (engine, connection) while held
+
+    def acquire(self) -> None:
+        if self.url.startswith("postgresql"):
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(self.url, poolclass=sqlalchemy.pool.NullPool,
+                                              connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+            connection = engine.connect()
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
+            self._held = (engine, connection)
+        elif self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
+            handle = open(Path(self.url[len("sqlite:///"):]).with_suffix(".lock"), "a")  # noqa: SIM115
             fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-    else:
-        yield
+            self._held = handle
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        if isinstance(held, tuple):  # closing the session ends its advisory lock
+            engine, connection = held
+            connection.close()
+            engine.dispose()
+        else:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            held.close()
+
+    def __enter__(self) -> QueueLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
-__all__ = ["SETTINGS_ATTR", "done_indices", "fail_stale", "has_waiting", "is_duplicate",
-           "load_study", "open_storage", "open_study", "queue_missing", "shown_url", "trials_of"]
+def queue_lock(url: str, study_name: str) -> QueueLock:
+    return QueueLock(url, study_name)
+
+
+__all__ = ["SETTINGS_ATTR", "QueueLock", "done_indices", "fail_stale", "has_waiting",
+           "is_duplicate", "load_study", "open_storage", "open_study", "queue_missing",
+           "shown_url", "trials_of"]

@@ -7,7 +7,8 @@ Each round: mark FAIL the trials whose heartbeat stopped, queue the indices that
 trial (study.queue_missing), stop if every index k < trials is COMPLETE, wait a moment if no
 trial is queued (others are running the rest: one of them may still die), else run one trial
 through Optuna's `optimize` (which takes the first queued trial, keeps its heartbeat while it
-runs, and records it COMPLETE, or FAIL on an error or Ctrl-C). The trial records its index,
+runs, and records it COMPLETE, or FAIL on an error or Ctrl-C); the trial is taken under the
+study's QueueLock, released as soon as it is ours. The trial records its index,
 seed, curves, and the host, process and thread count that ran it.
 """
 
@@ -54,7 +55,10 @@ def run_worker(job: WorkerJob, on_round=None) -> int:
     data = load_search_data(settings.base)
     completed = 0
 
+    taking = st.QueueLock(job.storage, job.study)
+
     def objective(trial):
+        taking.release()  # the trial is ours (RUNNING): others may take the next one
         index = trial.user_attrs.get("index")
         if index is None:  # another worker took the last queued trial first
             raise optuna.TrialPruned("not a queued trial")
@@ -84,10 +88,13 @@ def run_worker(job: WorkerJob, on_round=None) -> int:
             time.sleep(POLL_S)
             continue
         before = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+        taking.acquire()  # Optuna takes the first queued trial under it; objective releases
         try:
             study.optimize(objective, n_trials=1, gc_after_trial=False)
         except optuna.exceptions.UpdateFinishedTrialError:
             pass  # this trial was marked stale and queued again while it ran: the retry counts
+        finally:
+            taking.release()
         after = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
         completed += after > before
         if on_round is not None:
