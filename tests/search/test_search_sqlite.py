@@ -226,3 +226,28 @@ def test_two_workers_never_take_the_same_trial(tmp_path, data_dir, optuna, sh):
     # each trial trained once: no two workers took the same queued trial
     assert sorted(log.read_text().split()) == sorted(str(t.user_attrs["seed"])
                                                      for t in by_index.values())
+
+
+def test_ctrl_c_stops_every_worker(tmp_path, data_dir, optuna, sh):
+    """SIGINT to the command alone (not its process group): it passes the signal on to its
+    worker processes, which mark their trials FAIL and end; nothing is left running."""
+    out = tmp_path / "run"
+    url = url_of(out)
+    proc = sh.start_search("--limit", "3000", "--batch-size", "50", "--epochs", "4", "--trials",
+                           "6", "--workers", "2", "--out", str(out))
+    running = sh.wait_for(lambda: [t for t in sh.trials(optuna, url)
+                                   if t.state.name == "RUNNING" and "pid" in t.user_attrs],
+                          what="a running trial")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("dlscratch: interrupted by Ctrl-C")
+    assert "Traceback" not in stderr
+    for t in running:
+        try:
+            os.kill(t.user_attrs["pid"], 0)
+            raise AssertionError(f"worker {t.user_attrs['pid']} is still running")
+        except ProcessLookupError:
+            pass
+    states = [t.state.name for t in sh.trials(optuna, url)]
+    assert "RUNNING" not in states and "FAIL" in states

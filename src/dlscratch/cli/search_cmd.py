@@ -151,8 +151,12 @@ def narrowed_round(storage, name: str, url: str, settings):
     from dlscratch.search.settings import SearchSettings
 
     previous = st.load_study(storage, name, url)
-    saved = SearchSettings.from_dict(previous.user_attrs[st.SETTINGS_ATTR],
-                                     settings.base.data_dir)
+    record = previous.user_attrs[st.SETTINGS_ATTR]
+    if differences := settings.differences(record):
+        raise SearchError(f"--narrow: this command's settings differ from study {name!r}'s "
+                          f"({'; '.join(differences)}): give the command of that round, plus "
+                          "--narrow")
+    saved = SearchSettings.from_dict(record, settings.base.data_dir)
     ranked = finished(previous)
     if not ranked:
         raise SearchError(f"--narrow: study {name!r} has no finished trial to narrow from")
