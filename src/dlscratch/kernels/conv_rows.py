@@ -8,7 +8,7 @@ i .. i+OH-1, with W's row i laid out (FW*C, FN):
     out[n] = sum_i rows[n, i:i+OH] @ W_i          (FH products per image, one matmul call)
 
 The backward runs the same way on dout (dx is a convolution of dout with the flipped filters),
-and the rows of dout also give dW, so x's columns are never built. Chunk bounds depend on the
+and the rows of dout can give dW too, so x's columns need not be built. Chunk bounds depend on the
 shapes only and dW's parts are added in chunk order (the same bits at any thread count).
 """
 
@@ -32,7 +32,7 @@ def forward(x_nhwc, W, b, pad, out):
     N, H, _, _ = x_nhwc.shape
     _, out_h, out_w, _ = out.shape
     w_rows = _kernel_rows(W)
-    per_image = ((H + 2 * pad) * FW * C + FH * out_h * FN) * out_w * out.itemsize
+    per_image = ((H + 2 * pad) * FW * C + FH * out_h * FN) * out_w * out.itemsize  # rows, parts
 
     def chunk(s):
         views = kernel_row_views(row_windows_nhwc(pad_nhwc(x_nhwc[s], pad), FW), FH)
@@ -44,7 +44,8 @@ def forward(x_nhwc, W, b, pad, out):
 
 
 def backward(dout_nhwc, x, W, pad, need_dx, need_dW):
-    """(dx (N, H, W, C) channels-last or None, dW or None) from dout (N, OH, OW, FN), pad < FH.
+    """(dx (N, H, W, C) channels-last or None, dW or None) from dout (N, OH, OW, FN);
+    FH == FW and pad < FH.
 
     x[y, x] met W[i, j] in output (y - i, x - j), so dx is the forward of dout padded by
     P = FH-1-pad with the flipped filters W'[c, f, i, j] = W[f, c, FH-1-i, FW-1-j]. With
@@ -56,7 +57,7 @@ def backward(dout_nhwc, x, W, pad, need_dx, need_dW):
     w_rows = _kernel_rows(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (FH, 1, FW*FN, C)
     dx = np.empty((N, H, Wd, C), dtype=np.result_type(dout_nhwc, W)) if need_dx else None
     x_nhwc = x.transpose(0, 2, 3, 1)
-    per_image = ((H + FH - 1) * FW * FN + FH * H * C) * Wd * dout_nhwc.itemsize
+    per_image = ((H + FH - 1) * FW * FN + FH * H * C) * Wd * dout_nhwc.itemsize  # rows, parts
 
     def chunk(s):
         views = kernel_row_views(row_windows_nhwc(pad_nhwc(dout_nhwc[s], FH - 1 - pad), FW), FH)
