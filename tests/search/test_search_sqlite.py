@@ -3,9 +3,11 @@ and continued, on 1 and 2 worker processes, with a worker killed mid-trial."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 
 from dlscratch.kernels.pool import usable_cores
 from dlscratch.search.space import draw_values, parse_param
@@ -65,18 +67,20 @@ def test_stopped_and_continued_reaches_exactly_n(tmp_path, data_dir, optuna, sh)
             "--out", str(out)]
     proc = sh.start_search(*args)
 
-    def one_done_and_one_running():
-        ts = sh.trials(optuna, url)
-        running = [t for t in ts if t.state.name == "RUNNING" and "pid" in t.user_attrs]
-        return running[0] if running and any(t.state.name == "COMPLETE" for t in ts) else None
+    def one_done_and_one_just_started():
+        with contextlib.closing(sqlite3.connect(out / "search.db", timeout=10)) as c:
+            done = c.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()
+        return done[0] and just_started(out / "search.db")
 
-    cut = sh.wait_for(one_done_and_one_running, what="a finished and a running trial")
+    number, _ = sh.wait_for(one_done_and_one_just_started,
+                            what="a finished trial and one that just started")
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "interrupted by Ctrl-C (SIGINT)" in lines[0], stderr
     assert "run the same command again" in lines[0]
+    cut = next(t for t in sh.trials(optuna, url) if t.number == number)
     states = {t.number: t.state.name for t in sh.trials(optuna, url)}
     assert states[cut.number] == "FAIL"
     assert list(states.values()).count("COMPLETE") < 4
@@ -93,6 +97,22 @@ def test_stopped_and_continued_reaches_exactly_n(tmp_path, data_dir, optuna, sh)
     assert all(after[k].number == by_index[k].number for k in range(4))  # kept, not rerun
 
 
+def just_started(db, within_s: float = 0.3):
+    """(trial number, worker pid) of a RUNNING trial that recorded its pid and started less
+    than within_s seconds ago, else None."""
+    import datetime
+
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as c:
+        rows = c.execute("SELECT t.number, t.datetime_start, a.value_json FROM trials t JOIN "
+                         "trial_user_attributes a ON a.trial_id = t.trial_id "
+                         "WHERE t.state = 'RUNNING' AND a.key = 'pid'").fetchall()
+    now = datetime.datetime.now()
+    for number, start, pid in rows:
+        if (now - datetime.datetime.fromisoformat(start)).total_seconds() < within_s:
+            return number, int(pid)
+    return None
+
+
 def test_a_worker_killed_mid_trial_loses_nothing(tmp_path, data_dir, optuna, sh):
     """kill -9 of a worker process during a trial: its heartbeat stops, the other worker marks
     the trial FAIL, runs its index again, and the study completes."""
@@ -100,10 +120,10 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path, data_dir, optuna, sh)
     url = url_of(out)
     proc = sh.start_search("--limit", "3000", "--batch-size", "50", "--epochs", "4", "--trials",
                         "4", "--workers", "2", "--heartbeat", "1", "--out", str(out))
-    running = sh.wait_for(lambda: next((t for t in sh.trials(optuna, url)
-                                     if t.state.name == "RUNNING" and "pid" in t.user_attrs),
-                                    None), what="a running trial")
-    pid = running.user_attrs["pid"]
+    # a trial that started a moment ago (most of its second still to run), read with sqlite3
+    # directly: Optuna takes longer to open the study than the trial lasts
+    number, pid = sh.wait_for(lambda: just_started(out / "search.db"),
+                              what="a trial that just started")
     assert pid != proc.pid
     os.kill(pid, signal.SIGKILL)
     stdout, stderr = proc.communicate(timeout=120)
@@ -111,10 +131,10 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path, data_dir, optuna, sh)
     assert f"(pid {pid}) was killed by SIGKILL" in stderr
     all_trials = sh.trials(optuna, url)
     by_index = assert_each_index_once(all_trials, 4)
-    killed = next(t for t in all_trials if t.number == running.number)
-    assert killed.state.name == "FAIL"
-    retry = by_index[running.user_attrs["index"]]
-    assert retry.user_attrs["pid"] != pid and retry.params == running.params
+    killed = next(t for t in all_trials if t.number == number)
+    assert killed.state.name == "FAIL" and killed.user_attrs["pid"] == pid
+    retry = by_index[killed.user_attrs["index"]]
+    assert retry.user_attrs["pid"] != pid and retry.params == killed.params
     assert "study search: 4 of 4 trials done" in stdout
 
 
@@ -251,3 +271,57 @@ def test_ctrl_c_stops_every_worker(tmp_path, data_dir, optuna, sh):
             pass
     states = [t.state.name for t in sh.trials(optuna, url)]
     assert "RUNNING" not in states and "FAIL" in states
+
+
+def test_tpe_integers_and_choices(tmp_path, data_dir, optuna, sh):
+    """--sampler tpe fills the queued trials itself; an integer range sets every hidden layer
+    (as many as --hidden gives); choices come from the list."""
+    out = tmp_path / "run"
+    done = sh.run_search("--limit", "300", "--batch-size", "60", "--epochs", "1", "--hidden",
+                         "20", "20", "20", "--sampler", "tpe", "--param", "hidden=8:32",
+                         "--param", "activation=relu,sigmoid", "--param", "lr=1e-3:1e-1:log",
+                         "--trials", "4", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    by_index = assert_each_index_once(sh.trials(optuna, url_of(out)), 4)
+    for t in by_index.values():
+        assert 8 <= t.params["hidden"] <= 32 and isinstance(t.params["hidden"], int)
+        assert t.params["activation"] in ("relu", "sigmoid")
+        assert 1e-3 <= t.params["lr"] <= 1e-1
+    best = json.loads((out / "search" / "best.json").read_text())["settings"]
+    top = max(by_index.values(), key=lambda t: (t.value, -t.user_attrs["index"]))
+    assert best["hidden"] == [top.params["hidden"]] * 3
+    assert best["activation"] == top.params["activation"]
+
+
+def test_workers_stop_when_the_command_is_killed(tmp_path, data_dir, optuna, sh):
+    """kill -9 of the command itself: each worker finishes its trial and stops (no orphan
+    goes on with the study); the same command again completes it."""
+    import time
+
+    out = tmp_path / "run"
+    url = url_of(out)
+    args = ["--limit", "3000", "--batch-size", "50", "--epochs", "3", "--trials", "8",
+            "--workers", "2", "--heartbeat", "1", "--out", str(out)]
+    proc = sh.start_search(*args)
+    running = sh.wait_for(lambda: [t for t in sh.trials(optuna, url)
+                                   if t.state.name == "RUNNING" and "pid" in t.user_attrs],
+                          what="a running trial")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    pids = {t.user_attrs["pid"] for t in running}
+
+    def alive(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
+    assert len(sh.completes_by_index(sh.trials(optuna, url))) < 8
+    again = sh.run_search(*args)
+    assert again.returncode == 0, again.stderr
+    assert_each_index_once(sh.trials(optuna, url), 8)

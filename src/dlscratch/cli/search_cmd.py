@@ -42,7 +42,8 @@ def add_parser(sub):
     a = p.add_argument
     a("--param", action="append", metavar="NAME=SPEC",
       help="a searched setting: lr=1e-6:1e-2:log (float, log-uniform), dropout=0:0.5, "
-           "hidden=50:200 (integer), activation=relu,sigmoid (choices); repeat the flag; "
+           "hidden=50:200 (integer: every hidden layer, as many as --hidden gives), "
+           "activation=relu,sigmoid (choices); repeat the flag; "
            f"default: the course's {' '.join(COURSE_PARAMS)}")
     a("--trials", type=_positive, default=20, help="the study's number of trials (default 20)")
     a("--sampler", choices=("random", "tpe"), default="random",
@@ -105,11 +106,12 @@ def run(args) -> int:
         try:
             if args.workers == 1:
                 from dlscratch import kernels
-                from dlscratch.search.worker import run_worker
+                from dlscratch.search.worker import run_worker, trial_interrupts
 
                 kernels.set_num_threads(job.threads)
                 failures.doing("searching")
-                run_worker(job, on_round=table.update)
+                with trial_interrupts():
+                    run_worker(job, on_round=table.update)
             else:
                 problem = run_workers(job, args.workers, table)
         except KeyboardInterrupt as exc:
@@ -137,8 +139,8 @@ def search_settings(args):
     texts = args.param or [p for p in COURSE_PARAMS
                            if not p.startswith("weight_decay") or base.model == "multi-layer"]
     space = tuple(parse_param(text) for text in texts)
-    for param in space:
-        if param.name in given:
+    for param in space:  # --hidden beside --param hidden=...: how many layers, not how wide
+        if param.name in given and param.name != "hidden":
             raise SearchError(f"--{param.name.replace('_', '-')} is given as a flag and as "
                               f"--param {param.spec()}: give one")
     return SearchSettings(base, space, args.sampler)
@@ -222,6 +224,7 @@ def run_workers(job, n: int, table: Table) -> str | None:
     once; the others run its trial again once its heartbeat has stopped. Ctrl-C / SIGTERM stop
     them all."""
     env = dict(os.environ, DLSCRATCH_NUM_THREADS=str(job.threads))
+    job.parent = os.getpid()
     with tempfile.TemporaryDirectory(prefix="dlscratch-search-") as logs, \
             contextlib.ExitStack() as files:
         procs = []
@@ -234,13 +237,17 @@ def run_workers(job, n: int, table: Table) -> str | None:
         failures.doing("searching")
         try:
             reported = set()
-            while any(p.poll() is None for _, p, _ in procs):
+            while True:
+                running = [p.poll() is None for _, p, _ in procs]  # every one, each round
                 table.update()
                 for i, p, log in procs:
-                    if p.returncode is not None and p.returncode != 0 and i not in reported:
+                    if p.returncode and i not in reported:
                         reported.add(i)
-                        print(f"worker {i} (pid {p.pid}) {_how_it_ended(p.returncode, log)}; "
-                              "the others go on", file=sys.stderr, flush=True)
+                        print(f"worker {i} (pid {p.pid}) {_how_it_ended(p.returncode, log)}"
+                              f"{'; the others go on' if any(running) else ''}",
+                              file=sys.stderr, flush=True)
+                if not any(running):
+                    break
                 time.sleep(0.5)
         except KeyboardInterrupt as exc:
             _stop(procs, failures.as_interrupted(exc).signum)

@@ -9,15 +9,19 @@ trial is queued (others are running the rest: one of them may still die), else r
 through Optuna's `optimize` (which takes the first queued trial, keeps its heartbeat while it
 runs, and records it COMPLETE, or FAIL on an error or Ctrl-C); the trial is taken under the
 study's QueueLock, released as soon as it is ours. The trial records its index,
-seed, curves, and the host, process and thread count that ran it.
+seed, curves, and the host, process and thread count that ran it. A worker started by the
+command stops after its trial when that command is gone (killed with kill -9).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 
@@ -38,14 +42,68 @@ class WorkerJob:
     data_dir: str | None = None
     threads: int | None = None   # dlscratch threads in this worker
     worker: int = 1          # its number, for messages
+    parent: int | None = None    # the command that started it: stop when it is gone
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
 
+_signals = {"in_trial": False, "pending": None}
+
+
+@contextlib.contextmanager
+def trial_interrupts():
+    """While active (main thread only), Ctrl-C, SIGTERM or SIGHUP interrupt a trial that is
+    training (Optuna records it FAIL) and otherwise wait for the next point where the worker
+    may stop (`stop_if_asked`): a signal never cuts Optuna's own bookkeeping - taking a trial,
+    recording its result - in half, which would leave a trial RUNNING until its heartbeat is
+    found stale. A second signal is ignored."""
+    from dlscratch.cli.failures import CAUGHT_SIGNALS, Interrupted
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if _signals["pending"] is None:
+            _signals["pending"] = signum
+            if _signals["in_trial"]:
+                raise Interrupted(signum)
+
+    previous = {}
+    _signals.update(in_trial=False, pending=None)
+    try:
+        for signum in CAUGHT_SIGNALS:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def stop_if_asked() -> None:
+    from dlscratch.cli.failures import Interrupted
+
+    if _signals["pending"] is not None:
+        raise Interrupted(_signals["pending"])
+
+
+@contextlib.contextmanager
+def training():
+    """The part of a trial that a signal interrupts at once."""
+    stop_if_asked()
+    _signals["in_trial"] = True
+    try:
+        yield
+    finally:
+        _signals["in_trial"] = False
+
+
 def run_worker(job: WorkerJob, on_round=None) -> int:
     """Run trials until the study is done; the number this worker completed. `on_round()` is
-    called after each round (the command prints the finished trials there)."""
+    called after each round (the command prints the finished trials there). Signals: see
+    `trial_interrupts` (the caller activates it)."""
     from dlscratch.search import study as st
 
     optuna = st.optuna_module()
@@ -72,23 +130,26 @@ def run_worker(job: WorkerJob, on_round=None) -> int:
         for key, value in (("seed", seed), ("host", socket.gethostname()), ("pid", os.getpid()),
                            ("threads", kernels.get_num_threads())):
             trial.set_user_attr(key, value)
-        result = run_trial(settings.trial_config(values, seed), data)
+        with training():
+            result = run_trial(settings.trial_config(values, seed), data)
         trial.set_user_attr("val_acc", result["val_acc"])
         trial.set_user_attr("train_acc", result["train_acc"])
         if result["diverged"]:
             trial.set_user_attr("diverged", result["diverged"])
         return result["value"]
 
-    while True:
+    while job.parent is None or os.getppid() == job.parent:  # a killed command: stop too
+        stop_if_asked()
         st.fail_stale(study)
         st.queue_missing(study, settings, job.trials, job.storage)
         if len(st.done_indices(study, job.trials)) == job.trials:
             return completed
-        if not st.has_waiting(study, job.trials):
+        taking.acquire()  # Optuna takes the first queued trial under it; objective releases
+        if not st.has_waiting(study, job.trials):  # the others run the rest (one may die)
+            taking.release()
             time.sleep(POLL_S)
             continue
         before = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-        taking.acquire()  # Optuna takes the first queued trial under it; objective releases
         try:
             study.optimize(objective, n_trials=1, gc_after_trial=False)
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -99,6 +160,7 @@ def run_worker(job: WorkerJob, on_round=None) -> int:
         completed += after > before
         if on_round is not None:
             on_round()
+    return completed
 
 
 def suggest(trial, param):
@@ -123,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 
         kernels.set_num_threads(job.threads)
     try:
-        with failures.signals_interrupt():
+        with trial_interrupts():
             run_worker(job)
         return 0
     except KeyboardInterrupt as exc:
