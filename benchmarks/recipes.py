@@ -68,10 +68,10 @@ def accurate_net(seed):
 
 RECIPES = {
     "fast": {"net": fast_net, "epochs": 2.5, "batch": 100, "lr": 0.002, "warmup": 0.2,
-             "augment": None, "target": 0.990, "budget_s": 90},
+             "augment": None, "target": 0.990, "budget_s": 60},
     "accurate": {"net": accurate_net, "epochs": 11, "batch": 100, "lr": 0.002, "warmup": 0.5,
                  "augment": {"max_shift": 2, "max_angle": 10},
-                 "target": 0.995, "budget_s": 900},
+                 "target": 0.995, "budget_s": 600},
 }
 
 

@@ -69,7 +69,7 @@ SPLIT_IN_INFERENCE = (*SPLIT_IN_TRAINING, BatchNormalization)
 LOCKSTEP_IN_TRAINING = (BatchNormalization,)
 MIN_SPLIT_WORK = 1 << 22  # values read and written by a call (x 3 in training) to split it
 PART_WORK = 1 << 23  # about this much work per part, 2 to 8 parts per chunk (an even count)
-# Where the parts run (measured: benchmarks/NOTES.md, round 5): a split training step on worker
+# Where the parts run (measured: benchmarks/NOTES.md, round 5b): a split training step on worker
 # processes; a split inference on worker processes if each sample's work is at least this many
 # times its input (which is copied to shared memory first), else on threads
 PROCESSES_IN_TRAINING = True
