@@ -85,9 +85,13 @@ def wait_for(condition, timeout: float = 60, what: str = "the condition"):
     """Poll until condition() gives something true; that value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):  # the database may not exist yet
+        try:
             if value := condition():
                 return value
+        except AssertionError:  # the condition's own verdict: no use waiting on
+            raise
+        except Exception:  # the database may not exist yet
+            pass
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 

@@ -13,6 +13,9 @@ from dlscratch.kernels.pool import usable_cores
 from dlscratch.search.space import draw_values, parse_param
 
 COURSE = (parse_param("lr=1e-6:1e-2:log"), parse_param("weight_decay=1e-8:1e-4:log"))
+# trials that last a second or more even on a fast machine, for the tests that signal or kill
+# mid-trial: the poll must see a trial running, and it must still run when the signal lands
+SLOW = ["--limit", "6000", "--batch-size", "50", "--epochs", "8"]
 
 
 def url_of(out) -> str:
@@ -63,8 +66,7 @@ def test_stopped_and_continued_reaches_exactly_n(tmp_path, data_dir, optuna, sh)
     adds indices (the study's total, not N more)."""
     out = tmp_path / "run"
     url = url_of(out)
-    args = ["--limit", "3000", "--batch-size", "50", "--epochs", "3", "--trials", "4",
-            "--out", str(out)]
+    args = [*SLOW, "--trials", "4", "--out", str(out)]
     proc = sh.start_search(*args)
 
     def one_done_and_one_just_started():
@@ -118,8 +120,8 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path, data_dir, optuna, sh)
     the trial FAIL, runs its index again, and the study completes."""
     out = tmp_path / "run"
     url = url_of(out)
-    proc = sh.start_search("--limit", "3000", "--batch-size", "50", "--epochs", "4", "--trials",
-                        "4", "--workers", "2", "--heartbeat", "1", "--out", str(out))
+    proc = sh.start_search(*SLOW, "--trials", "4", "--workers", "2", "--heartbeat", "1",
+                           "--out", str(out))
     # a trial that started a moment ago (most of its second still to run), read with sqlite3
     # directly: Optuna takes longer to open the study than the trial lasts
     number, pid = sh.wait_for(lambda: just_started(out / "search.db"),
@@ -253,8 +255,7 @@ def test_ctrl_c_stops_every_worker(tmp_path, data_dir, optuna, sh):
     worker processes, which mark their trials FAIL and end; nothing is left running."""
     out = tmp_path / "run"
     url = url_of(out)
-    proc = sh.start_search("--limit", "3000", "--batch-size", "50", "--epochs", "4", "--trials",
-                           "6", "--workers", "2", "--out", str(out))
+    proc = sh.start_search(*SLOW, "--trials", "6", "--workers", "2", "--out", str(out))
     running = sh.wait_for(lambda: [t for t in sh.trials(optuna, url)
                                    if t.state.name == "RUNNING" and "pid" in t.user_attrs],
                           what="a running trial")
@@ -300,12 +301,15 @@ def test_workers_stop_when_the_command_is_killed(tmp_path, data_dir, optuna, sh)
 
     out = tmp_path / "run"
     url = url_of(out)
-    args = ["--limit", "3000", "--batch-size", "50", "--epochs", "3", "--trials", "8",
-            "--workers", "2", "--heartbeat", "1", "--out", str(out)]
+    args = [*SLOW, "--trials", "8", "--workers", "2", "--heartbeat", "1", "--out", str(out)]
     proc = sh.start_search(*args)
-    running = sh.wait_for(lambda: [t for t in sh.trials(optuna, url)
-                                   if t.state.name == "RUNNING" and "pid" in t.user_attrs],
-                          what="a running trial")
+
+    def running_trials():
+        assert proc.poll() is None, "the search ended before a running trial was seen"
+        return [t for t in sh.trials(optuna, url)
+                if t.state.name == "RUNNING" and "pid" in t.user_attrs]
+
+    running = sh.wait_for(running_trials, what="a running trial")
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     pids = {t.user_attrs["pid"] for t in running}
