@@ -231,10 +231,10 @@ def parse_args(argv):
     args.infer_images = args.infer_images or (2000 if quick else 10_000)
     args.nets = [n.strip() for n in args.nets.split(",") if n.strip()]
     args.recipes = [n.strip() for n in args.recipes.split(",") if n.strip()]
-    from benchmarks.recipes import RECIPES
+    from benchmarks.recipes import GOALS
 
-    if any(n not in RECIPES for n in args.recipes):
-        p.error(f"--recipes: choose from {sorted(RECIPES)}, got {args.recipes}")
+    if any(n not in GOALS for n in args.recipes):
+        p.error(f"--recipes: choose from {sorted(GOALS)}, got {args.recipes}")
     try:
         args.threads = [int(v) for v in args.threads.split(",")] if args.threads else None
     except ValueError:

@@ -8,16 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from dlscratch.kernels.pool import cpu_model
 
 
 def blas_info() -> list[dict]:

@@ -1,4 +1,5 @@
-"""Time to accuracy: two fixed training recipes, run on several seeds.
+"""Time to accuracy: the package's training recipes `fast` and `accurate`
+(dlscratch.train.recipes, `dlscratch train --list-recipes`), run on several seeds.
 
     python -m benchmarks.recipes --recipe fast --seeds 0 1 2  # test accuracy + wall time
     python -m benchmarks.recipes --recipe accurate --seeds 0 --validate  # on a validation split
@@ -7,16 +8,9 @@
 Both recipes are fixed in advance and of fixed length. They were designed with --validate, which
 trains on 55,000 training images and measures 5,000 held-out training images; the test set is
 used only for the reported numbers. Wall time counts the training loop (batches, forward,
-backward, updates, augmentation), not the final evaluation.
-
-fast:     conv5x5(16)-ReLU-pool, conv5x5(32)-ReLU-pool, affine(128)-ReLU, affine(10);
-          Adam lr 0.002, batch 100, 2.5 epochs, cosine decay with 0.2 epoch of warm-up
-          (each batch split among the threads).
-accurate: conv5x5(24)-BN-ReLU-pool, conv5x5(48)-BN-ReLU-pool, affine(128)-BN-ReLU, dropout 0.25
-          (inverted), affine(10); Adam lr 0.002, batch 100, 11 epochs, cosine decay with 0.5
-          epoch of warm-up, random shifts (+-2 px) and rotations (+-10 deg) of every batch
-          (each batch split too: batch norm's parts exchange their sums).
-The result is the same at any thread count (dlscratch's default: the usable cores).
+backward, updates, augmentation), not the final evaluation. Each batch is split among the
+threads (batch norm's parts exchange their sums); the result is the same at any thread count
+(dlscratch's default: the usable cores).
 """
 
 from __future__ import annotations
@@ -30,74 +24,32 @@ import numpy as np
 
 import dlscratch
 from dlscratch.data import load_mnist, train_val_split
-from dlscratch.data.augment import augment_batch
+from dlscratch.data.augment import augmenter
 from dlscratch.io.atomic import atomic_write_text
 from dlscratch.kernels.allocator import keep_freed_memory
-from dlscratch.layers import Affine, BatchNormalization, Convolution, Dropout, Pooling, Relu
-from dlscratch.nets import Sequential
 from dlscratch.train import Trainer
+from dlscratch.train.recipes import recipe_config
 
-
-def conv_block(c_in, c_out, size, rng, batchnorm):
-    layers = [Convolution.create(c_in, c_out, size, pad=size // 2, weight_init_std="he", rng=rng)]
-    if batchnorm:
-        layers.append(BatchNormalization.create(c_out))
-    return [*layers, Relu()]
-
-
-def fast_net(seed):
-    rng = np.random.default_rng(seed)
-    return Sequential([
-        *conv_block(1, 16, 5, rng, False), Pooling(2, 2),
-        *conv_block(16, 32, 5, rng, False), Pooling(2, 2),
-        Affine.create(32 * 7 * 7, 128, "he", rng), Relu(),
-        Affine.create(128, 10, "he", rng),
-    ])
-
-
-def accurate_net(seed):
-    rng = np.random.default_rng(seed)
-    return Sequential([
-        *conv_block(1, 24, 5, rng, True), Pooling(2, 2),
-        *conv_block(24, 48, 5, rng, True), Pooling(2, 2),
-        Affine.create(48 * 7 * 7, 128, "he", rng), BatchNormalization.create(128), Relu(),
-        Dropout(0.25, inverted=True, seed=seed),
-        Affine.create(128, 10, "he", rng),
-    ])
-
-
-RECIPES = {
-    "fast": {"net": fast_net, "epochs": 2.5, "batch": 100, "lr": 0.002, "warmup": 0.2,
-             "augment": None, "target": 0.990, "budget_s": 60},
-    "accurate": {"net": accurate_net, "epochs": 11, "batch": 100, "lr": 0.002, "warmup": 0.5,
-                 "augment": {"max_shift": 2, "max_angle": 10},
-                 "target": 0.995, "budget_s": 600},
-}
-
-
-def augmenter(settings):
-    """Trainer's augment function for these augment_batch settings (None: no augmentation)."""
-    if settings is None:
-        return None
-    return lambda x, rng: augment_batch(x, rng, **settings)
+# what each recipe must reach (mean test accuracy over the seeds) within its budget
+GOALS = {"fast": {"target": 0.990, "budget_s": 60},
+         "accurate": {"target": 0.995, "budget_s": 600}}
 
 
 def run_recipe(name: str, seed: int, validate: bool, progress: bool = False) -> dict:
     """Train recipe `name` with seed on the current dlscratch thread count; test accuracy."""
-    recipe = RECIPES[name]
+    config = recipe_config(name, seed=seed)
     (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
     if validate:
         (x_train, t_train), (x_test, t_test) = train_val_split(x_train, t_train, 5000 / 60000,
                                                                seed=1234)
-    net = recipe["net"](seed)
-    trainer = Trainer(net, x_train, t_train, epochs=recipe["epochs"],
-                      mini_batch_size=recipe["batch"], optimizer="adam",
-                      optimizer_param={"lr": recipe["lr"]}, seed=seed,
-                      schedule={"name": "cosine", "total": recipe["epochs"],
-                                "warmup": recipe["warmup"]},
-                      augment=augmenter(recipe["augment"]),
-                      evaluate_initial=False, evaluate_sample_num_per_epoch=1,
-                      progress=progress)
+    net = config.build_model()
+    trainer = Trainer(net, x_train, t_train, epochs=config.epochs,
+                      mini_batch_size=config.batch_size, optimizer=config.optimizer,
+                      optimizer_param={"lr": config.lr}, seed=seed,
+                      schedule={"name": config.schedule, "total": config.epochs,
+                                "warmup": config.warmup},
+                      augment=augmenter(config), evaluate_initial=False,
+                      evaluate_sample_num_per_epoch=1, progress=progress)
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
@@ -105,7 +57,7 @@ def run_recipe(name: str, seed: int, validate: bool, progress: bool = False) -> 
     return {"recipe": name, "seed": seed, "split": "validation" if validate else "test",
             "threads": dlscratch.get_num_threads(), "accuracy": accuracy,
             "train_wall_s": round(wall, 1),
-            "images_per_s": round(trainer.max_iter * recipe["batch"] / wall, 1)}
+            "images_per_s": round(trainer.max_iter * config.batch_size / wall, 1)}
 
 
 def run_recipes(names, seeds, validate=False, progress=False, threads=None) -> list[dict]:
@@ -113,7 +65,7 @@ def run_recipes(names, seeds, validate=False, progress=False, threads=None) -> l
     result is the same at any count); a line per run and per recipe; the results as dicts."""
     results = []
     for name in names:
-        recipe = RECIPES[name]
+        goal = GOALS[name]
         threads_before = dlscratch.get_num_threads()
         dlscratch.set_num_threads(threads or threads_before)
         runs = []
@@ -129,19 +81,19 @@ def run_recipes(names, seeds, validate=False, progress=False, threads=None) -> l
             dlscratch.set_num_threads(threads_before)
         mean_acc = float(np.mean([r["accuracy"] for r in runs]))
         max_wall = max(r["train_wall_s"] for r in runs)
-        ok = mean_acc >= recipe["target"] and max_wall <= recipe["budget_s"]
-        print(f"{name:<9} mean accuracy {mean_acc:.4f} (target {recipe['target']}), "
-              f"longest training {max_wall:.1f} s (budget {recipe['budget_s']} s): "
+        ok = mean_acc >= goal["target"] and max_wall <= goal["budget_s"]
+        print(f"{name:<9} mean accuracy {mean_acc:.4f} (target {goal['target']}), "
+              f"longest training {max_wall:.1f} s (budget {goal['budget_s']} s): "
               f"{'MET' if ok else 'NOT MET'}", flush=True)
         results.append({"recipe": name, "runs": runs, "mean_accuracy": mean_acc,
-                        "max_train_wall_s": max_wall, "target": recipe["target"],
-                        "budget_s": recipe["budget_s"], "met": ok})
+                        "max_train_wall_s": max_wall, "target": goal["target"],
+                        "budget_s": goal["budget_s"], "met": ok})
     return results
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", choices=sorted(RECIPES), action="append")
+    parser.add_argument("--recipe", choices=sorted(GOALS), action="append")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--validate", action="store_true",
                         help="hold out 5,000 training images instead of using the test set")
@@ -151,7 +103,7 @@ def main(argv=None) -> int:
                         help="dlscratch threads (default: dlscratch's, the usable cores)")
     args = parser.parse_args(argv)
     keep_freed_memory()
-    results = run_recipes(args.recipe or sorted(RECIPES), args.seeds, args.validate,
+    results = run_recipes(args.recipe or sorted(GOALS), args.seeds, args.validate,
                           args.progress, args.threads)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -112,8 +112,12 @@ def test_the_installed_command_exits_2_on_a_wrong_flag(tmp_path):
      "--activation sigmoid cannot be used with --model deep-cnn"),
     (["--batchnorm", "--dropout", "0.3"],
      "--batchnorm, --dropout 0.3 cannot be used with --model two-layer"),
-    (["--augment"], "--augment works on images: use it with simple-cnn or deep-cnn, "
-                    "not --model two-layer"),
+    (["--augment"], "--augment works on images: use it with simple-cnn, deep-cnn, fast-cnn, "
+                    "bn-cnn, record-cnn, not --model two-layer"),
+    (["--augment-scale", "0.1", "--model", "simple-cnn"],
+     "--augment-scale sets the augmentation: it needs --augment"),
+    (["--members", "2", "--val-fraction", "0.1", "--patience", "2"],
+     "--patience stops one network early; it cannot be used with --members > 1"),
     (["--hidden", "0"], "--hidden sizes must be >= 1, got [0]"),
     (["--model", "multi-layer", "--hidden", "5", "-3"], "--hidden sizes must be >= 1, got [5, -3]"),
     # upper bounds: a typo must not become a run that exhausts memory or never ends

@@ -43,7 +43,10 @@ def test_evaluate_matches_train_and_writes_the_confusion_png(cli, trained_run, m
     assert np.array_equal(matrix.sum(axis=1), np.bincount(t_test, minlength=10))
     assert f"{np.trace(matrix) / 10000:.4f}" == f"{accuracy:.4f}"
     assert per_class == pytest.approx(np.diag(matrix) / matrix.sum(axis=1), abs=5e-5)
-    assert lines[-1] == f"wrote {tmp_path / 'confusion.png'}"
+    assert lines[-2:] == [f"wrote {tmp_path / 'confusion.png'}",
+                          f"wrote {tmp_path / 'misclassified.png'}"]
+    assert lines[2] == f"errors: {10000 - np.trace(matrix)} (test error " \
+                       f"{(10000 - np.trace(matrix)) / 100:.2f}%)"
     assert (tmp_path / "confusion.png").read_bytes()[:8] == PNG_MAGIC
     assert not (trained_run.out / "confusion.png").exists()  # --out was given
 

@@ -93,7 +93,8 @@ def test_resume_without_a_checkpoint_says_start_again(cli, saved_run):
 @pytest.mark.parametrize("settings, message", [
     ({"batch_size": "50"}, "batch_size must be an integer >= 1, got '50'"),
     ({"model": ["simple-cnn"]}, "model must be one of 'two-layer', 'multi-layer', 'simple-cnn', "
-                                "'deep-cnn', got ['simple-cnn']"),
+                                "'deep-cnn', 'fast-cnn', 'bn-cnn', 'record-cnn', got "
+                                "['simple-cnn']"),
     ({"hidden": {"a": 1}}, "hidden must be a non-empty list of integers or None, got {'a': 1}"),
     ({"epochs": None, "iterations": 10**9}, "iterations must be at most 10,000,000"),
     ({"augment": "yes"}, "augment must be True or False, got 'yes'"),

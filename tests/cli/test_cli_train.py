@@ -76,16 +76,16 @@ def test_train_writes_every_file_and_ends_with_the_accuracy(trained_run, mnist_r
 
 
 def test_simple_cnn_with_progress_bar_and_augmentation(cli, mnist_root, tmp_path, monkeypatch):
-    from dlscratch.cli import train_cmd
+    from dlscratch.cli import train_run
 
-    load_data = train_cmd.load_data
+    load_data = train_run.load_data
 
     def small_test_set(s):  # a convolution over all 10,000 test images takes too long here
         train, (x_test, t_test), val = load_data(s)
         assert x_test.shape == (10000, 1, 28, 28)
         return train, (x_test[:500], t_test[:500]), val
 
-    monkeypatch.setattr(train_cmd, "load_data", small_test_set)
+    monkeypatch.setattr(train_run, "load_data", small_test_set)
     r = cli("train", "--model", "simple-cnn", "--limit", "200", "--iterations", "4",
             "--batch-size", "50", "--eval-limit", "50", "--augment", "--out", tmp_path / "cnn")
     assert r.code == 0, r.err

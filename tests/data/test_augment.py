@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlscratch.data.augment import affine_warp, augment_batch
+from dlscratch.data.augment import affine_warp, augment_batch, elastic_displacement, warp
 
 
 def blobs(n=8, seed=0):
@@ -118,3 +118,62 @@ def test_usable_by_trainer():
     net = SimpleConvNet(conv_param={"filter_num": 4}, hidden_size=8, seed=0)
     history = Trainer(net, x, t, epochs=1, mini_batch_size=10, augment=augment_batch).train()
     assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
+
+
+# -- elastic distortions (Simard et al. 2003) ------------------------------------------------
+
+
+def test_elastic_shape_dtype_range_and_determinism():
+    x = blobs(16)
+    a = augment_batch(x, np.random.default_rng(3), elastic_alpha=34, elastic_sigma=4)
+    b = augment_batch(x, np.random.default_rng(3), elastic_alpha=34, elastic_sigma=4)
+    c = augment_batch(x, np.random.default_rng(4), elastic_alpha=34, elastic_sigma=4)
+    assert a.shape == x.shape and a.dtype == np.float32
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    # bilinear reads are convex combinations of pixels and the 0 outside: no new extremes
+    assert a.min() >= 0 and a.max() <= x.max() + 1e-6
+    assert not np.array_equal(a, augment_batch(x, np.random.default_rng(3)))  # it does distort
+
+
+def test_elastic_at_zero_strength_is_identity_and_draws_nothing():
+    x = blobs(8)
+    assert np.array_equal(augment_batch(x, np.random.default_rng(0), 0, 0, elastic_alpha=0), x)
+    # alpha 0: no noise drawn, the generator continues as without the option
+    r1, r2 = np.random.default_rng(9), np.random.default_rng(9)
+    augment_batch(x, r1, elastic_alpha=0, elastic_sigma=2)
+    augment_batch(x, r2)
+    assert r1.random() == r2.random()
+    field = elastic_displacement(np.random.default_rng(0), 2, 28, 28, alpha=0, sigma=4)
+    assert field.shape == (2, 2, 28, 28) and not field.any()
+    np.testing.assert_array_equal(warp(x, np.zeros(8), np.zeros((8, 2)), None, field[[0] * 8]),
+                                  x)
+
+
+def test_a_constant_displacement_is_a_shift():
+    x = np.random.default_rng(0).random((1, 1, 28, 28)).astype(np.float32)
+    up = np.zeros((1, 2, 28, 28))
+    up[:, 0] = 1.0  # every pixel reads the one below it: the image moves up one row
+    np.testing.assert_array_equal(warp(x, [0.0], [[0, 0]], None, up),
+                                  affine_warp(x, [0.0], [[-1, 0]]))
+
+
+def test_elastic_fields_are_smooth_and_scale_with_alpha():
+    rng = np.random.default_rng(0)
+    field = elastic_displacement(rng, 200, 28, 28, alpha=34, sigma=4)
+    assert field.shape == (200, 2, 28, 28)
+    assert abs(field.mean()) < 0.05 * field.std()
+    # neighbours move together: the correlation of horizontally adjacent displacements is high
+    # (it is about 0 for the raw noise)
+    left, right = field[..., :-1].ravel(), field[..., 1:].ravel()
+    assert np.corrcoef(left, right)[0, 1] > 0.9
+    twice = elastic_displacement(np.random.default_rng(0), 200, 28, 28, alpha=68, sigma=4)
+    np.testing.assert_allclose(twice, 2 * field)
+    # wider smoothing averages more noise: smaller displacements for the same alpha
+    wide = elastic_displacement(np.random.default_rng(0), 200, 28, 28, alpha=34, sigma=8)
+    assert wide.std() < field.std()
+
+
+@pytest.mark.parametrize("alpha, sigma", [(-1, 4), (34, 0), (np.nan, 4), (34, np.inf)])
+def test_elastic_bad_settings_are_refused(alpha, sigma):
+    with pytest.raises(ValueError, match="alpha must be >= 0 and sigma > 0"):
+        elastic_displacement(np.random.default_rng(0), 1, 28, 28, alpha, sigma)

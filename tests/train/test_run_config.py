@@ -10,6 +10,7 @@ import pytest
 
 from dlscratch.nets.factory import build_model, check_model_options
 from dlscratch.train import PRESETS, RunConfig
+from dlscratch.train.run_config import ADDED_IN_2
 
 OLD_RUNS = Path(__file__).parent / "data"
 
@@ -51,7 +52,7 @@ def test_replace_one_length_replaces_the_other():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(model="resnet"), "model must be one of 'two-layer', 'multi-layer', 'simple-cnn', "
-                           "'deep-cnn', got 'resnet'"),
+                           "'deep-cnn', 'fast-cnn', 'bn-cnn', 'record-cnn', got 'resnet'"),
     (dict(dataset="cifar10"), "dataset must be one of 'mnist', 'fashion-mnist', got 'cifar10'"),
     (dict(optimizer="lbfgs"), "optimizer must be one of 'sgd', 'momentum', 'nesterov', "
                               "'adagrad', 'rmsprop', 'adam', got 'lbfgs'"),
@@ -98,8 +99,9 @@ def test_replace_one_length_replaces_the_other():
     (dict(schedule="cosine", gamma=0.5), "gamma is for schedule='step', not 'cosine'"),
     (dict(schedule="step", warmup=1), "warmup is for schedule='cosine', not 'step'"),
     (dict(patience=3), "patience needs a validation set: add val_fraction (e.g. 0.1)"),
-    (dict(augment=True), "augment=True works on images: use it with 'simple-cnn' or "
-                         "'deep-cnn', not model='two-layer'"),
+    (dict(augment=True), "augment=True works on images: use it with 'simple-cnn', "
+                         "'deep-cnn', 'fast-cnn', 'bn-cnn', 'record-cnn', not "
+                         "model='two-layer'"),
     (dict(batchnorm=True), "batchnorm=True cannot be used with model='two-layer'"),
     (dict(model="deep-cnn", activation="sigmoid", weight_decay=0.1),
      "weight_decay=0.1, activation='sigmoid' cannot be used with model='deep-cnn'"),
@@ -139,7 +141,7 @@ def test_json_round_trip_of_every_field():
                   eval_limit=None, limit=5000, seed=7, dtype="float64", data_dir="/data")
     text = c.to_json()
     record = json.loads(text)
-    assert record["format"] == "dlscratch-run-config" and record["version"] == 1
+    assert record["format"] == "dlscratch-run-config" and record["version"] == 2
     assert record["settings"] == c.to_dict() and record["settings"]["hidden"] == [40, 30]
     assert list(record["settings"]) == [f.name for f in dataclasses.fields(RunConfig)]
     assert text.count("\n") > 20  # readable: one field a line
@@ -154,7 +156,8 @@ def test_config_json_of_the_earlier_version_reads(name):
     old = json.loads(path.read_text())
     assert list(old) == ["settings"]
     config = RunConfig.read(path)
-    assert config.to_dict() == {**old["settings"], "hidden": old["settings"]["hidden"]}
+    added = {name: getattr(RunConfig(), name) for name in ADDED_IN_2}  # their defaults
+    assert config.to_dict() == {**added, **old["settings"], "hidden": old["settings"]["hidden"]}
     assert RunConfig.from_json(config.to_json()) == config
 
 
@@ -168,8 +171,11 @@ def settings(**changes) -> str:
     ('{"config": {}}', "not a run config: no 'settings' record"),
     ('{"settings": [1]}', "settings must be a JSON object, got [1]"),
     (json.dumps({"format": "other", "settings": {}}),
-     "not a run config of format 'dlscratch-run-config' version 1: format='other'"),
-    (json.dumps({"version": 2, "settings": {}}), "version=2"),
+     "not a run config of format 'dlscratch-run-config' version 1 or 2: format='other'"),
+    (json.dumps({"version": 3, "settings": {}}), "version=3"),
+    (json.dumps({"version": 2, "settings": {k: v for k, v in RunConfig().to_dict().items()
+                                            if k != "members"}}),
+     "settings: missing field 'members'"),  # only a version-1 file may lack the new fields
     (json.dumps({"settings": {}, "extra": 1}), "other keys ['extra']"),
     (settings(threads=4), "settings: unknown field 'threads'"),
     (json.dumps({"settings": {k: v for k, v in RunConfig().to_dict().items() if k != "seed"}}),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from dlscratch.errors import ModelFileError, RunError
 from dlscratch.layers import Convolution
 
@@ -15,12 +17,21 @@ KNOWN_KINDS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
 
 
 def load_model(path: str | Path):
-    """dlscratch.load(path), after checking the file is a zip archive (an .npz) at all: any
-    other file is 'not a dlscratch model file' with what it looks like, never NumPy's advice
-    to load it with allow_pickle (a model file is never unpickled)."""
+    """The model at path: a model file (dlscratch.load, after checking it is a zip archive,
+    an .npz, at all: any other file is 'not a dlscratch model file' with what it looks like,
+    never NumPy's advice to load it with allow_pickle: a model file is never unpickled), a run
+    folder (its model.npz) or an ensemble folder (its ensemble.json: an Ensemble)."""
+    from dlscratch.io.ensemble_file import ENSEMBLE_FILE, load_ensemble
     from dlscratch.io.serialize import load
 
     path = Path(path)
+    if path.is_dir():
+        if (path / ENSEMBLE_FILE).is_file():
+            return load_ensemble(path)
+        if not (path / "model.npz").is_file():
+            raise ModelFileError(f"{path}: a folder without model.npz or {ENSEMBLE_FILE} (give "
+                                 "a model file, a run folder or an ensemble folder)")
+        path = path / "model.npz"
     if path.is_file():
         with open(path, "rb") as f:
             head = f.read(8)
@@ -47,7 +58,8 @@ def dataset_of(model_path: str | Path, explicit: str | None) -> str:
 
     if explicit:
         return explicit
-    config = Path(model_path).parent / "config.json"
+    model_path = Path(model_path)
+    config = (model_path if model_path.is_dir() else model_path.parent) / "config.json"
     if not config.exists():
         return "mnist"
     try:
@@ -64,5 +76,28 @@ def _text(exc: Exception) -> str:
 
 
 def wants_images(net) -> bool:
-    """True if the network's first layer is a convolution ((N, 1, 28, 28) input)."""
+    """True if the network's (an ensemble's: its first member's) first layer is a convolution
+    ((N, 1, 28, 28) input)."""
+    net = getattr(net, "members", [net])[0]
     return isinstance(net.stack.layers[0], Convolution)
+
+
+def member_probabilities(net, x, batch_size=None) -> np.ndarray:
+    """(M, N, K): softmax of each member's scores on x (a network: M = 1), each network's
+    batch split among the threads."""
+    from dlscratch.functions import softmax
+    from dlscratch.kernels.data_parallel import DataParallel
+
+    return np.stack([softmax(DataParallel(member).predict(x, batch_size=batch_size))
+                     for member in getattr(net, "members", [net])])
+
+
+def predict_scores(net, x, batch_size=None) -> np.ndarray:
+    """Scores (N, K) of a network or an ensemble (log of its mean probabilities, so softmax
+    gives them back), split among the threads."""
+    from dlscratch.kernels.data_parallel import DataParallel
+
+    if not hasattr(net, "members"):
+        return DataParallel(net).predict(x, batch_size=batch_size)
+    with np.errstate(divide="ignore"):
+        return np.log(member_probabilities(net, x, batch_size).mean(axis=0))

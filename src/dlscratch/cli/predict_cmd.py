@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.cli import failures
-from dlscratch.cli.model_inputs import dataset_of, load_model, wants_images
+from dlscratch.cli.model_inputs import dataset_of, load_model, predict_scores, wants_images
 
 
 def add_parser(sub):
@@ -45,10 +45,8 @@ def read_images(paths: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]
 def predict_or_explain(net, x, model_path):
     """net.predict(x) (split among the threads), or a ValueError naming the model file when
     its input does not fit."""
-    from dlscratch.kernels.data_parallel import DataParallel
-
     try:
-        return DataParallel(net).predict(x)
+        return predict_scores(net, x)
     except ValueError as exc:
         raise ValueError(f"{model_path}: the network does not take 28x28 images ({exc})") \
             from None

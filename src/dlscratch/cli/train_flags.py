@@ -40,7 +40,8 @@ def add_run_flags(p) -> None:
     group.add_argument("--iterations", type=int, help="number of mini-batch updates")
     a("--batch-size", type=int, help="mini-batch size (default 100; at most the training set)")
     a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
-    a("--dropout", type=float, help="dropout ratio (multi-layer, deep-cnn)")
+    a("--dropout", type=float,
+      help="dropout ratio (multi-layer, deep-cnn, bn-cnn, record-cnn)")
     a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
     a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
     a("--hidden", type=int, nargs="+",
@@ -51,13 +52,25 @@ def add_run_flags(p) -> None:
     a("--warmup", type=float, help="warm-up epochs for --schedule cosine (0)")
     a("--sampling", choices=CHOICES["sampling"],
       help="shuffled epochs (default) or the book's sampling with replacement")
-    a("--augment", action="store_true", default=None, help="random shifts/rotations (CNNs)")
-    a("--val-fraction", type=float, help="hold out this fraction of training data")
+    a("--augment", action="store_true", default=None,
+      help="random shifts and rotations of every batch (CNNs); the flags below tune it")
+    a("--augment-shift", type=float, help="--augment: shifts of up to this many pixels (2)")
+    a("--augment-angle", type=float, help="--augment: rotations of up to this many degrees (10)")
+    a("--augment-scale", type=float, help="--augment: zooms by up to this fraction (0: none)")
+    a("--elastic-alpha", type=float,
+      help="--augment: elastic distortions of this strength (Simard et al. 2003; 0: none)")
+    a("--elastic-sigma", type=float,
+      help="--augment: the elastic distortions' smoothness in pixels (4)")
+    a("--val-fraction", type=float, help="hold out this fraction of training data, at random")
+    a("--holdout", type=int,
+      help="hold out the last N training images for validation instead (e.g. 10000)")
     a("--patience", type=int, help="early stopping: epochs without val improvement")
     a("--eval-limit", type=int,
       help="at most this many samples per per-epoch accuracy (default 10000)")
     a("--limit", type=int, help="use only the first N training images")
     a("--seed", type=int, help="seed for init, sampling and dropout (default 0)")
+    a("--members", type=int,
+      help="train an ensemble of this many networks (seeds SEED, SEED+1, ...; default 1)")
     a("--dtype", choices=CHOICES["dtype"])
     a("--data-dir", help="folder holding mnist/ and fashion-mnist/")
 
@@ -67,13 +80,19 @@ def run_config(args) -> RunConfig:
     file > the model's preset > the defaults. A resumed run may change only its length (not
     with a cosine schedule) and --data-dir; other changes are refused, naming each changed
     flag."""
-    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
-    config_file = getattr(args, "config", None)
-    if config_file is not None and args.resume:
-        raise RunError("--config cannot be used with --resume: a resumed run keeps the settings "
-                       "of its own config.json")
-    if config_file is not None:  # the file's settings, and the flags given beside it on top
-        base = RunConfig.read(config_file)
+    given = {name: getattr(args, name) for name in FIELDS
+             if name != "recipe" and getattr(args, name, None) is not None}
+    config_file, recipe = getattr(args, "config", None), getattr(args, "recipe", None)
+    for flag, value in (("--config", config_file), ("--recipe", recipe)):
+        if value is not None and args.resume:
+            raise RunError(f"{flag} cannot be used with --resume: a resumed run keeps the "
+                           "settings of its own config.json")
+    if config_file is not None and recipe is not None:
+        raise RunError("give --config or --recipe, not both")
+    if config_file is not None or recipe is not None:  # those settings, the flags on top
+        from dlscratch.train.recipes import recipe_config
+
+        base = RunConfig.read(config_file) if config_file else recipe_config(recipe)
         with flags_in_errors():
             return base.replace(**given)
     if not args.resume:

@@ -35,6 +35,20 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux: /proc/cpuinfo's 'model name')."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def set_num_threads(n: int) -> None:
     """Use n threads (an integer >= 1) for dlscratch's kernels and data parallelism."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

@@ -10,12 +10,15 @@ import numpy as np
 
 from dlscratch.nets.conv_nets import DeepConvNet, SimpleConvNet
 from dlscratch.nets.multi_layer import MultiLayerNetExtend
+from dlscratch.nets.recipe_nets import bn_cnn, fast_cnn, record_cnn
 from dlscratch.nets.two_layer import TwoLayerNet
 
-MODELS = ("two-layer", "multi-layer", "simple-cnn", "deep-cnn")
-CONV_MODELS = ("simple-cnn", "deep-cnn")
+MODELS = ("two-layer", "multi-layer", "simple-cnn", "deep-cnn", "fast-cnn", "bn-cnn",
+          "record-cnn")
+CONV_MODELS = ("simple-cnn", "deep-cnn", "fast-cnn", "bn-cnn", "record-cnn")
 # option -> the models that have it (every model has `hidden`: its hidden layer sizes)
-MODEL_OPTIONS = {"batchnorm": ("multi-layer",), "dropout": ("multi-layer", "deep-cnn"),
+MODEL_OPTIONS = {"batchnorm": ("multi-layer",),
+                 "dropout": ("multi-layer", "deep-cnn", "bn-cnn", "record-cnn"),
                  "weight_decay": ("multi-layer",), "activation": ("two-layer", "multi-layer")}
 
 
@@ -45,6 +48,8 @@ def build_model(model: str, activation: str = "relu", dropout: float = 0.0,
     multi-layer: MultiLayerNetExtend 784-[100]*5-10 (He init for ReLU, Xavier for sigmoid),
       with optional batch norm, dropout and weight decay.
     simple-cnn: SimpleConvNet (std 0.01). deep-cnn: DeepConvNet (He; dropout 0.5 unless given).
+    fast-cnn, bn-cnn (dropout 0.25 unless given), record-cnn (dropout 0.4 unless given): the
+    training recipes' networks (nets.recipe_nets).
     Options a model does not have raise ValueError instead of being silently ignored
     (see `check_model_options`).
 
@@ -64,5 +69,11 @@ def build_model(model: str, activation: str = "relu", dropout: float = 0.0,
         return SimpleConvNet(hidden_size=(hidden or [100])[0],
                              weight_init_std=weight_init if weight_init is not None else 0.01,
                              dtype=dtype, seed=seed)
-    return DeepConvNet(hidden_size=(hidden or [50])[0], dropout_ratio=dropout or 0.5,
-                       dtype=dtype, seed=seed)
+    if model == "deep-cnn":
+        return DeepConvNet(hidden_size=(hidden or [50])[0], dropout_ratio=dropout or 0.5,
+                           dtype=dtype, seed=seed)
+    if model == "fast-cnn":
+        return fast_cnn(*(hidden or [128])[:1], dtype=dtype, seed=seed)
+    if model == "bn-cnn":
+        return bn_cnn((hidden or [128])[0], dropout or 0.25, dtype=dtype, seed=seed)
+    return record_cnn((hidden or [256])[0], dropout or 0.4, dtype=dtype, seed=seed)

@@ -35,9 +35,12 @@ class SearchSettings:
         if self.sampler not in SAMPLERS:
             raise SearchError(f"--sampler must be one of {', '.join(SAMPLERS)}, "
                               f"got {self.sampler!r}")
-        if not self.base.val_fraction:
+        if not (self.base.val_fraction or self.base.holdout):
             raise SearchError("--val-fraction must be in (0, 1): a search scores its trials "
                               "on validation data held out of the training data")
+        if self.base.members != 1:
+            raise SearchError(f"--members {self.base.members}: a search trains one network per "
+                              "trial (train an ensemble of the best settings afterwards)")
         names = [p.name for p in self.space]
         if not names:
             raise SearchError("no --param given: nothing to search")

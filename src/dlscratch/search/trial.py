@@ -15,7 +15,7 @@ from dlscratch.train.run_config import RunConfig
 
 def load_search_data(base: RunConfig):
     """((x_train, t_train), (None, None), (x_val, t_val)) for every trial of the search."""
-    from dlscratch.cli.train_cmd import load_data
+    from dlscratch.cli.train_run import load_data
 
     train, _, val = load_data(base)
     return train, (None, None), val
@@ -24,11 +24,11 @@ def load_search_data(base: RunConfig):
 def run_trial(config: RunConfig, data) -> dict:
     """Train `config` on `data`; {'val_acc': [...], 'train_acc': [...], 'value': final
     validation accuracy, 'diverged': message or None}."""
-    from dlscratch.data.augment import augment_batch
+    from dlscratch.data.augment import augmenter
     from dlscratch.train import Trainer, TrainingDiverged
 
     net = config.build_model()
-    trainer = Trainer.from_config(net, data, config, augment=augment_batch)
+    trainer = Trainer.from_config(net, data, config, augment=augmenter(config))
     diverged = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:

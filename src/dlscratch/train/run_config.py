@@ -6,8 +6,9 @@
     Path("config.json").write_text(config.to_json())   # RunConfig.read(path) reads it back
 
 `dlscratch train` builds it from its flags, the Trainer is built from it, a run's config.json
-is it written out (`{"format": ..., "version": 1, "settings": {field: value}}`; the files of
-earlier versions, `{"settings": {...}}`, read the same), `--resume` compares the saved one
+is it written out (`{"format": ..., "version": 2, "settings": {field: value}}`; files of
+version 1 or without a version, `{"settings": {...}}`, read with the defaults of the fields
+added since), `--resume` compares the saved one
 with the one the flags give, and the experiments' reuse cache reads it.
 
 Fields left at None take the model's preset (PRESETS: the course's optimizer, learning rate
@@ -36,12 +37,19 @@ PRESETS = {  # the course's settings per model; any field given overrides them
     "multi-layer": {"optimizer": "adam", "lr": 0.001, "epochs": 10},
     "simple-cnn": {"optimizer": "adam", "lr": 0.001, "epochs": 20},
     "deep-cnn": {"optimizer": "adam", "lr": 0.001, "epochs": 20},
+    "fast-cnn": {"optimizer": "adam", "lr": 0.002, "epochs": 3},
+    "bn-cnn": {"optimizer": "adam", "lr": 0.002, "epochs": 10},
+    "record-cnn": {"optimizer": "adam", "lr": 0.002, "epochs": 15},
 }
 CHOICES = {"model": MODELS, "dataset": ("mnist", "fashion-mnist"),
            "optimizer": ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
            "activation": ("relu", "sigmoid"), "schedule": ("constant", "step", "cosine"),
            "sampling": ("shuffle", "replacement"), "dtype": ("float32", "float64")}
-FORMAT, VERSION = "dlscratch-run-config", 1
+FORMAT, VERSION = "dlscratch-run-config", 2
+# fields new in version 2: a version-1 file reads as if it held their defaults
+ADDED_IN_2 = ("augment_shift", "augment_angle", "augment_scale", "elastic_alpha",
+              "elastic_sigma", "holdout", "members", "recipe")
+MAX_MEMBERS = 100
 # fields a resumed run may change: how long it runs (and not with a cosine schedule)
 RESUMABLE_CHANGES = ("epochs", "iterations")
 # Upper bounds, so that a typo is an error instead of a run that exhausts memory or never ends:
@@ -53,7 +61,8 @@ MAX_SEED = 2**63 - 1             # numpy's generators take any integer; a model 
 MAX_CONFIG_BYTES = 1_000_000   # a config.json is a few hundred bytes
 # the inputs of the first fully connected layer, per model (the CNNs': their last feature map)
 DENSE_INPUTS = {"two-layer": 784, "multi-layer": 784, "simple-cnn": 30 * 12 * 12,
-                "deep-cnn": 64 * 4 * 4}
+                "deep-cnn": 64 * 4 * 4, "fast-cnn": 32 * 7 * 7, "bn-cnn": 48 * 7 * 7,
+                "record-cnn": 64 * 7 * 7}
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,20 @@ class RunConfig:
     gamma: float = 0.1                 # schedule "step": decay factor
     warmup: float = 0.0                # schedule "cosine": warm-up epochs
     sampling: str = "shuffle"          # shuffled epochs, or the book's draws with replacement
-    augment: bool = False              # random shifts and rotations (CNNs)
-    val_fraction: float = 0.0          # training data held out for validation
+    augment: bool = False              # random shifts and rotations (CNNs) ...
+    augment_shift: float = 2.0         # ... of up to this many pixels,
+    augment_angle: float = 10.0        # ... this many degrees,
+    augment_scale: float = 0.0         # zooms by up to this fraction,
+    elastic_alpha: float = 0.0         # elastic distortions of this strength (0: none)
+    elastic_sigma: float = 4.0         # ... smoothed over this many pixels
+    val_fraction: float = 0.0          # training data held out for validation (at random)
+    holdout: int = 0                   # or: the last `holdout` training images held out
     patience: int | None = None        # early stopping: epochs without val improvement
     eval_limit: int | None = 10000     # samples per per-epoch accuracy (None: all)
     limit: int | None = None           # use only the first `limit` training images
     seed: int = 0                      # initial weights, sampling, dropout, augmentation
+    members: int = 1                   # an ensemble of this many networks (seeds seed, seed+1..)
+    recipe: str | None = None          # the recipe the settings came from (a record)
     dtype: str = "float32"
     data_dir: str | None = None        # folder holding mnist/ and fashion-mnist/
 
@@ -140,12 +157,16 @@ class RunConfig:
         if not isinstance(record, dict) or "settings" not in record:
             raise ValueError("not a run config: no 'settings' record")
         extra = sorted(set(record) - {"format", "version", "settings"})
-        if extra or record.get("format", FORMAT) != FORMAT or \
-                record.get("version", VERSION) != VERSION:
-            raise ValueError(f"not a run config of format {FORMAT!r} version {VERSION}: "
+        version = record.get("version", 1)
+        if extra or record.get("format", FORMAT) != FORMAT or version not in (1, VERSION):
+            raise ValueError(f"not a run config of format {FORMAT!r} version 1 or {VERSION}: "
                              f"format={record.get('format')!r}, "
                              f"version={record.get('version')!r}, other keys {extra}")
-        return cls.from_dict(record["settings"])
+        settings = record["settings"]
+        if version == 1 and isinstance(settings, dict):
+            defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+            settings = {**{name: defaults[name] for name in ADDED_IN_2}, **settings}
+        return cls.from_dict(settings)
 
     @classmethod
     def read(cls, path) -> RunConfig:
@@ -173,6 +194,12 @@ class RunConfig:
         pairs = {f.name: (getattr(self, f.name), getattr(other, f.name))
                  for f in dataclasses.fields(self)}
         return {name: pair for name, pair in pairs.items() if pair[0] != pair[1]}
+
+    def augment_settings(self) -> dict:
+        """The keyword arguments of data.augment.augment_batch this run's augmentation uses."""
+        return {"max_shift": self.augment_shift, "max_angle": self.augment_angle,
+                "max_scale": self.augment_scale, "elastic_alpha": self.elastic_alpha,
+                "elastic_sigma": self.elastic_sigma}
 
     def build_model(self):
         """The network this run trains (nets.factory.build_model), initialised with `seed`."""
@@ -263,10 +290,15 @@ _CHECKS = {
     "activation": _choice, "hidden": _hidden, "schedule": _choice,
     "step_size": _positive(), "gamma": _number(lambda v: 0 < v <= 1, "in (0, 1]"),
     "warmup": _number(lambda v: v >= 0, "a finite number >= 0"), "sampling": _choice,
-    "augment": _flag, "val_fraction": _number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "augment": _flag, "augment_shift": _number(lambda v: 0 <= v <= 14, "in [0, 14]"),
+    "augment_angle": _number(lambda v: 0 <= v <= 180, "in [0, 180]"),
+    "augment_scale": _number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "elastic_alpha": _number(lambda v: 0 <= v <= 1000, "in [0, 1000]"),
+    "elastic_sigma": _number(lambda v: 0.5 <= v <= 28, "in [0.5, 28]"),
+    "val_fraction": _number(lambda v: 0 <= v < 1, "in [0, 1)"), "holdout": _integer(0),
     "patience": _integer(1, optional=True), "eval_limit": _integer(1, optional=True),
     "limit": _integer(1, optional=True), "seed": _integer(0, high=MAX_SEED), "dtype": _choice,
-    "data_dir": _path,
+    "members": _integer(1, high=MAX_MEMBERS), "recipe": _path, "data_dir": _path,
 }
 
 
@@ -282,11 +314,20 @@ def _check_combinations(c: RunConfig) -> None:
     for name, schedule in (("step_size", "step"), ("gamma", "step"), ("warmup", "cosine")):
         if getattr(c, name) != defaults[name] and c.schedule != schedule:
             raise ValueError(f"{name} is for schedule={schedule!r}, not {c.schedule!r}")
-    if c.patience is not None and not c.val_fraction:
+    if c.val_fraction and c.holdout:
+        raise ValueError(f"give val_fraction or holdout, not both: got "
+                         f"val_fraction={c.val_fraction!r}, holdout={c.holdout!r}")
+    if c.patience is not None and not (c.val_fraction or c.holdout):
         raise ValueError("patience needs a validation set: add val_fraction (e.g. 0.1)")
+    if c.patience is not None and c.members > 1:
+        raise ValueError("patience stops one network early; it cannot be used with members > 1")
     if c.augment and c.model not in CONV_MODELS:
-        raise ValueError(f"augment=True works on images: use it with 'simple-cnn' or "
-                         f"'deep-cnn', not model={c.model!r}")
+        raise ValueError(f"augment=True works on images: use it with "
+                         f"{', '.join(map(repr, CONV_MODELS))}, not model={c.model!r}")
+    for name in ("augment_shift", "augment_angle", "augment_scale", "elastic_alpha",
+                 "elastic_sigma"):
+        if getattr(c, name) != defaults[name] and not c.augment:
+            raise ValueError(f"{name} sets the augmentation: it needs augment=True")
     check_model_options(c.model, c.activation, c.dropout, c.batchnorm, c.weight_decay,
                         None if c.hidden is None else list(c.hidden))
     if c.hidden is not None:

@@ -1,0 +1,60 @@
+"""Ensemble: the mean of the members' softmax outputs; its scores give them back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlscratch.functions import softmax
+from dlscratch.nets import TwoLayerNet
+from dlscratch.nets.ensemble import Ensemble
+
+
+def members(n=3):
+    return [TwoLayerNet(784, 20, 10, weight_init_std=0.5, seed=s) for s in range(n)]
+
+
+def test_probabilities_are_the_mean_of_the_members_softmax():
+    nets = members()
+    x = np.random.default_rng(0).random((7, 784)).astype(np.float32)
+    ensemble = Ensemble(nets)
+    expected = sum(softmax(net.predict(x)) for net in nets) / 3
+    np.testing.assert_allclose(ensemble.probabilities(x), expected, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(softmax(ensemble.predict(x)), expected, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(ensemble.probabilities(x).sum(axis=1), 1, rtol=1e-6)
+    assert ensemble.member_probabilities(x).shape == (3, 7, 10)
+    np.testing.assert_allclose(ensemble.probabilities(x, batch_size=3), expected, rtol=1e-5,
+                               atol=1e-9)
+
+
+def test_a_one_member_ensemble_is_its_member():
+    net = members(1)[0]
+    x = np.random.default_rng(1).random((5, 784)).astype(np.float32)
+    np.testing.assert_array_equal(Ensemble([net]).predict(x).argmax(1), net.predict(x).argmax(1))
+
+
+def test_the_ensemble_accuracy_can_beat_each_member():
+    """Three members each right on a different two of three samples: the vote gets all three
+    right (p averaged), although each member alone gets 2/3."""
+
+    class Fixed:
+        def __init__(self, scores):
+            self.scores = np.log(np.asarray(scores))
+
+        def predict(self, x, train_flg=False, batch_size=None):
+            return self.scores
+
+    t = np.array([0, 1, 2])
+    m1 = Fixed([[.7, .2, .1], [.2, .7, .1], [.5, .1, .4]])  # wrong on sample 2
+    m2 = Fixed([[.4, .5, .1], [.1, .8, .1], [.1, .1, .8]])  # wrong on sample 0
+    m3 = Fixed([[.8, .1, .1], [.5, .4, .1], [.1, .2, .7]])  # wrong on sample 1
+    for m in (m1, m2, m3):
+        assert Ensemble([m]).accuracy(None, t) == pytest.approx(2 / 3)
+    assert Ensemble([m1, m2, m3]).accuracy(None, t) == 1.0
+
+
+def test_bad_uses():
+    with pytest.raises(ValueError, match="at least one member"):
+        Ensemble([])
+    with pytest.raises(ValueError, match="train its members"):
+        Ensemble(members(1)).predict(np.zeros((1, 784)), train_flg=True)
