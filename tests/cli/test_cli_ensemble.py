@@ -55,13 +55,30 @@ def test_members_are_run_folders_listed_in_training_order(ensemble_run):
         assert set(history["test_acc"]) == {None}
     assert json.loads((out / "config.json").read_text())["settings"]["members"] == 2
     assert (out / "augmentations.png").read_bytes().startswith(b"\x89PNG")
-    assert re.fullmatch(r"test accuracy: \d\.\d{4}", stdout.splitlines()[-1])
+    # a design run (a validation split): the ensemble scored on validation, never on test
+    assert re.fullmatch(r"first k members together: \d\.\d{4} \d\.\d{4}",
+                        stdout.splitlines()[-2])
+    assert re.fullmatch(r"validation accuracy: \d\.\d{4}", stdout.splitlines()[-1])
+    assert "test" not in stdout
+
+
+def test_a_design_run_scores_the_held_out_images(ensemble_run, mnist_root):
+    from dlscratch.data import load_mnist
+
+    out, stdout = ensemble_run
+    (x, t), _ = load_mnist(flatten=False, data_dir=mnist_root)
+    x_val, t_val = x[240:300], t[240:300]  # --limit 300 --holdout 60: the last 60
+    probs = [softmax(load(out / f"member-{k}" / "model.npz").predict(x_val)) for k in (1, 2)]
+    first = np.mean(probs[0].argmax(axis=1) == t_val)
+    both = np.mean(np.mean(probs, axis=0).argmax(axis=1) == t_val)
+    assert stdout.splitlines()[-2:] == [f"first k members together: {first:.4f} {both:.4f}",
+                                        f"validation accuracy: {both:.4f}"]
 
 
 def test_evaluate_averages_the_members_softmax(cli, ensemble_run, mnist_root, tmp_path):
     from dlscratch.data import load_mnist
 
-    out, stdout = ensemble_run
+    out, _ = ensemble_run
     r = cli("evaluate", out, "--out", tmp_path)
     assert r.code == 0, r.err
     lines = r.out.splitlines()
@@ -72,7 +89,6 @@ def test_evaluate_averages_the_members_softmax(cli, ensemble_run, mnist_root, tm
     alone = [np.mean(p.argmax(axis=1) == t_test) for p in probs]
     together = np.mean(np.mean(probs, axis=0).argmax(axis=1) == t_test)
     assert lines[1] == f"accuracy: {together:.4f}"
-    assert stdout.splitlines()[-1] == f"test accuracy: {together:.4f}"  # train said the same
     errors = int(round((1 - together) * len(t_test)))
     assert lines[2] == f"errors: {errors} (test error {100 * errors / len(t_test):.2f}%)"
     table = lines[lines.index("members   first k together   member k alone") + 1:][:2]
@@ -125,7 +141,7 @@ def test_resume_inside_a_member_gives_the_uninterrupted_ensemble(cli, ensemble_r
     for k in (1, 2):
         a, b = (arrays(folder / f"member-{k}" / "model.npz") for folder in (run, straight))
         assert a.keys() == b.keys() and all(np.array_equal(a[key], b[key]) for key in a)
-    assert r.out.splitlines()[-1] == straight_stdout.splitlines()[-1]  # the same test accuracy
+    assert r.out.splitlines()[-1] == straight_stdout.splitlines()[-1]  # the same accuracy
 
 
 def test_recipe_fills_in_the_settings_and_flags_override(cli, tmp_path, mnist_root):
@@ -207,3 +223,20 @@ def test_a_member_linked_out_of_the_folder_is_refused(cli, ensemble_run, tmp_pat
     os.symlink(outside, copy / "member-2")
     r = cli("evaluate", copy)
     assert r.code == 1 and "members[1] leads out of the ensemble folder" in r.err, r.err
+
+
+def test_a_final_run_scores_the_test_set_once_at_the_end(cli, mnist_root, tmp_path):
+    """No validation split: the members train on every image given; the ensemble's test
+    accuracy is the last line, the number `evaluate` gives for the folder."""
+    args = ("train", "--model", "fast-cnn", "--members", "2", "--limit", "120", "--batch-size",
+            "60", "--epochs", "1", "--eval-limit", "60", "--quiet", "--out", tmp_path / "run")
+    r = cli(*args)
+    assert r.code == 0, r.err
+    last = r.out.splitlines()[-1]
+    assert re.fullmatch(r"test accuracy: \d\.\d{4}", last)
+    for k in (1, 2):
+        history = json.loads((tmp_path / "run" / f"member-{k}" / "history.json").read_text())
+        assert set(history["test_acc"]) == {None} and set(history["val_acc"]) == {None}
+    e = cli("evaluate", tmp_path / "run")
+    assert e.code == 0, e.err
+    assert e.out.splitlines()[1] == last.replace("test accuracy", "accuracy")

@@ -4,13 +4,16 @@ SEED, SEED+1, ...; OUT/ensemble.json lists the finished members in training orde
 seconds each trained and the CPU it ran on, so the folder is a model for `evaluate`, `predict`
 and `serve` at every point. No test image is scored while training (the members' histories hold
 the training and validation accuracies only); the ensemble's test accuracy is measured once, at
-the end. `--resume` keeps the finished members and continues the member that was cut short
-from its checkpoint.
+the end - or, in a run with a validation split (--holdout: a design run), its validation
+accuracy and never the test set. `--resume` keeps the finished members and continues the member
+that was cut short from its checkpoint.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from dlscratch.cli import failures
 from dlscratch.cli.train_run import RUN_FILES, load_checked_data, train_one
@@ -69,22 +72,25 @@ def finished_members(out: Path) -> list[tuple[Path, dict]]:
 
 
 def report(args, out: Path, training: list[dict]) -> int:
-    """The ensemble's test accuracy (the one time the test set is used) and its training time."""
-    from dlscratch.cli.model_inputs import load_model, predict_scores
+    """The ensemble's test accuracy (the one time the test set is used) and its training time;
+    a run with a validation split (a design run) scores that instead and never the test set."""
+    from dlscratch.cli.model_inputs import load_model, member_probabilities
     from dlscratch.cli.train_run import load_data
-    from dlscratch.metrics import accuracy
 
-    failures.doing("measuring the ensemble's test accuracy")
-    ensemble = load_model(out)
     config = RunConfig.read(out / "config.json")
-    _, (x_test, t_test), _ = load_data(config.replace(holdout=0, val_fraction=0.0,
-                                                      patience=None))
-    test_acc = accuracy(predict_scores(ensemble, x_test, batch_size=1000), t_test)
+    ensemble = load_model(out)
     seconds = sum(entry.get("train_s", 0.0) for entry in training)
     if args.quiet is False:
         print(f"wrote {out}/: {ENSEMBLE_FILE}, config.json and member-1 ... member-"
               f"{len(training)}; training took {seconds:,.0f} s in all")
-    print(f"test accuracy: {test_acc:.4f}")
+    _, test, val = load_data(config)
+    name, (x, t) = ("validation", val) if val[0] is not None else ("test", test)
+    failures.doing(f"measuring the ensemble's {name} accuracy")
+    probs = member_probabilities(ensemble, x, batch_size=1000)
+    if name == "validation":
+        together = np.cumsum(probs, axis=0).argmax(axis=2) == t
+        print("first k members together: " + " ".join(f"{a:.4f}" for a in together.mean(axis=1)))
+    print(f"{name} accuracy: {np.mean(probs.mean(axis=0).argmax(axis=1) == t):.4f}")
     return 0
 
 
@@ -92,8 +98,6 @@ def draw_augmentations(config: RunConfig, x_train, out: Path) -> None:
     """OUT/augmentations.png: eight training images, then the run's augmentation split into its
     parts (shifts, rotations and zooms; the elastic distortion alone) and whole, each drawn
     from its own fixed seed."""
-    import numpy as np
-
     from dlscratch.data.augment import augment_batch
     from dlscratch.image_plots import plot_augmentations
 
