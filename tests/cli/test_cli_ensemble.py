@@ -14,11 +14,11 @@ import pytest
 from dlscratch.functions import softmax
 from dlscratch.io.serialize import load
 
-# two tiny fast-cnn members: 240 training images (the last 60 of the first 300 held out),
-# batches of 60 (4 iterations per epoch), 2 epochs, with every augmentation on
-ENSEMBLE = ("train", "--model", "fast-cnn", "--members", "2", "--limit", "300", "--holdout",
-            "60", "--batch-size", "60", "--epochs", "2", "--eval-limit", "60", "--augment",
-            "--augment-scale", "0.1", "--elastic-alpha", "20", "--seed", "5", "--quiet")
+# the record recipe made tiny: two members, 240 training images (the last 60 of the first 300
+# held out), batches of 60 (4 iterations per epoch), 2 epochs; its network, schedule and every
+# augmentation (shifts, rotations, zooms, elastic distortions) as they are
+ENSEMBLE = ("train", "--recipe", "record", "--members", "2", "--limit", "300", "--holdout", "60",
+            "--batch-size", "60", "--epochs", "2", "--eval-limit", "60", "--seed", "5", "--quiet")
 
 
 def arrays(path) -> dict[str, np.ndarray]:
@@ -48,7 +48,8 @@ def test_members_are_run_folders_listed_in_training_order(ensemble_run):
     for k, seed in ((1, 5), (2, 6)):
         settings = json.loads((out / f"member-{k}" / "config.json").read_text())["settings"]
         assert settings["seed"] == seed and settings["members"] == 1
-        assert settings["elastic_alpha"] == 20 and settings["holdout"] == 60
+        assert settings["recipe"] == "record" and settings["model"] == "record-cnn"
+        assert settings["elastic_alpha"] > 0 and settings["holdout"] == 60
         # no test image is scored while training: train and validation accuracies only
         history = json.loads((out / f"member-{k}" / "history.json").read_text())
         assert history["val_acc"] and history["train_acc"]
@@ -75,15 +76,26 @@ def test_a_design_run_scores_the_held_out_images(ensemble_run, mnist_root):
                                         f"validation accuracy: {both:.4f}"]
 
 
-def test_evaluate_averages_the_members_softmax(cli, ensemble_run, mnist_root, tmp_path):
+def test_evaluate_averages_the_members_softmax(cli, ensemble_run, mnist_root, tmp_path,
+                                               monkeypatch):
+    import dlscratch.data
     from dlscratch.data import load_mnist
 
+    load_dataset = dlscratch.data.load_dataset
+
+    def first_1000_test_images(*args, **kwargs):  # 10,000 through record-cnn: too long here
+        train, (x_test, t_test) = load_dataset(*args, **kwargs)
+        return train, (x_test[:1000], t_test[:1000])
+
+    monkeypatch.setattr(dlscratch.data, "load_dataset", first_1000_test_images)
     out, _ = ensemble_run
     r = cli("evaluate", out, "--out", tmp_path)
     assert r.code == 0, r.err
     lines = r.out.splitlines()
+    assert lines[0] == "mnist test set, 1000 images"
     # independently: each member loaded on its own, the mean of their softmax outputs
     _, (x_test, t_test) = load_mnist(flatten=False, data_dir=mnist_root)
+    x_test, t_test = x_test[:1000], t_test[:1000]
     probs = [softmax(load(out / f"member-{k}" / "model.npz").predict(x_test, batch_size=1000))
              for k in (1, 2)]
     alone = [np.mean(p.argmax(axis=1) == t_test) for p in probs]
