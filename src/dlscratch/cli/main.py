@@ -23,12 +23,13 @@ from dlscratch.cli import (
     info_cmd,
     predict_cmd,
     search_cmd,
+    serve_cmd,
     train_cmd,
 )
 from dlscratch.kernels.allocator import keep_freed_memory
 
 COMMANDS = (train_cmd, evaluate_cmd, predict_cmd, info_cmd, experiment_cmd, book_cmd,
-            convert_weights_cmd, search_cmd)
+            convert_weights_cmd, search_cmd, serve_cmd)
 MAX_THREADS = 1024  # far more than any machine's cores; more threads only cost memory
 
 

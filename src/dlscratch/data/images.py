@@ -8,6 +8,7 @@ this module puts it too.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -21,24 +22,32 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel photo: more than any phone takes; 160 
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
-def load_digit_image(path: str | Path) -> np.ndarray:
-    """A PNG/JPEG file -> float32 (28, 28) in [0, 1], white digit on black, MNIST-centred.
+def load_digit_image(source: str | Path | bytes, name: str | None = None,
+                     max_pixels: int | None = None) -> np.ndarray:
+    """A PNG/JPEG file, or its bytes -> float32 (28, 28) in [0, 1], white digit on black,
+    MNIST-centred. The one preprocessing of `dlscratch predict` (a file) and `dlscratch serve`
+    (the PNG bytes of a drawing).
 
     Dark-on-light images (the usual pen on paper) are inverted, judged by the border pixels;
-    16-bit greyscale keeps its grey levels. Raises ImageError (a ValueError) naming the file if
-    it cannot be read, is blank, or has more than MAX_PIXELS pixels - judged from the header,
-    before anything is decoded.
+    a transparent pixel is background paper; 16-bit greyscale keeps its grey levels. Raises
+    ImageError (a ValueError) naming the file (or `name`, default "image", for bytes) if it
+    cannot be read, is blank, or has more than `max_pixels` (default MAX_PIXELS) pixels -
+    judged from the header, before anything is decoded.
     """
     from PIL import Image
 
-    path = Path(path)
-    if path.exists() and not path.is_file():  # a folder, a FIFO (open would wait for a writer)
-        raise ImageError(f"{path}: not a regular file")
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        path, opened = name or "image", io.BytesIO(source)
+    else:
+        path = opened = Path(source)
+        if path.exists() and not path.is_file():  # a folder, a FIFO (open would wait)
+            raise ImageError(f"{path}: not a regular file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:  # reads the header only
-                _check_size(img.size, path)
+            with Image.open(opened) as img:  # reads the header only
+                _check_size(img.size, path, max_pixels)
                 gray = _grayscale(img)
     except ImageError:
         raise
@@ -48,23 +57,26 @@ def load_digit_image(path: str | Path) -> np.ndarray:
         # Pillow's own guard (from 89 megapixels) fires inside open(), before our look at the
         # size; its message holds the pixel count
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
-        raise ImageError(_too_large(path, int(pixels[1]) if pixels else None)) from None
+        raise ImageError(_too_large(path, int(pixels[1]) if pixels else None, max_pixels)) \
+            from None
     except MemoryError:
         raise ImageError(f"{path}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's decoders raise many types on broken files
-        raise ImageError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
+        why = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(exc))  # no address
+        raise ImageError(f"{path}: not a readable image ({type(exc).__name__}: {why})") from None
     return mnist_style(gray, str(path))
 
 
-def _check_size(size: tuple[int, int], path: Path) -> None:
+def _check_size(size: tuple[int, int], path, max_pixels: int) -> None:
     width, height = size
-    if width * height > MAX_PIXELS:
-        raise ImageError(_too_large(path, width * height, f"{width}x{height} pixels, "))
+    if width * height > max_pixels:
+        raise ImageError(_too_large(path, width * height, max_pixels,
+                                       f"{width}x{height} pixels, "))
 
 
-def _too_large(path: Path, pixels: int | None, dims: str = "") -> str:
+def _too_large(path, pixels: int | None, max_pixels: int, dims: str = "") -> str:
     size = f"{dims}{pixels / 1e6:.0f} megapixels" if pixels else "too many pixels"
-    return (f"{path}: {size}, more than the {MAX_PIXELS / 1e6:.0f}-megapixel limit for a digit "
+    return (f"{path}: {size}, more than the {max_pixels / 1e6:.0f}-megapixel limit for a digit "
             "image; refused before decoding (scale it down first)")
 
 

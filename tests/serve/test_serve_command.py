@@ -1,0 +1,117 @@
+"""`dlscratch serve` as a user runs it: a process of its own that prints its address, answers,
+and stops on Ctrl-C with one line; the one-line errors; the first run that trains a model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from dlscratch.cli import serve_cmd
+
+
+def serve(*args: str, cwd=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "dlscratch.cli.main", "serve", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def address_of(process: subprocess.Popen, timeout: float = 60) -> str:
+    """The URL from the 'serving at URL' line (the lines before it are returned too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            pytest.fail(f"serve ended before serving: {process.stderr.read()}")
+        if line.startswith("serving at "):
+            return line.split()[2]
+    pytest.fail("serve printed no address")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_prints_its_address_answers_and_stops_on_ctrl_c(runs, data_dir):
+    process = serve(str(runs / "simple-cnn"), "--runs", str(runs), "--port", "0")
+    try:
+        url = address_of(process)
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0/")
+        with urllib.request.urlopen(url + "api/models", timeout=10) as response:
+            models = json.load(response)
+        assert models["default"] == "simple-cnn" and len(models["models"]) == 3
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert err.strip().splitlines() == [f"dlscratch: Ctrl-C (SIGINT): stopped serving {url}"]
+
+
+def test_a_port_in_use_is_one_line(runs):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = serve(str(runs / "two-layer"), "--port", str(port))
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.strip().splitlines() == [
+        f"dlscratch: error: cannot listen on 127.0.0.1 port {port}: the port is in use "
+        "(another server?); choose another --port, or --port 0 for any free one"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["nowhere/model.npz"], "nowhere/model.npz: no such model file or run folder"),
+    (["--port", "70000"], "expected a port number 0..65535, got '70000'"),
+    (["--host", "192.0.2.1", "--port", "0"],
+     "cannot listen on 192.0.2.1 port 0: 192.0.2.1 is not an address of this machine"),
+])
+def test_bad_command_lines_are_one_line(runs, tmp_path, args, words):
+    process = serve(*args, "--runs", str(runs), cwd=tmp_path)
+    out, err = process.communicate(timeout=60)
+    lines = err.strip().splitlines()
+    assert process.returncode in (1, 2) and len(lines) == 1 and words in lines[0], err
+
+
+def test_a_run_folder_without_a_model_is_one_line(tmp_path):
+    (tmp_path / "run").mkdir()
+    with pytest.raises(Exception, match="holds no model.npz"):
+        serve_cmd.model_file(str(tmp_path / "run"))
+
+
+@pytest.mark.parametrize("host, warned", [
+    ("127.0.0.1", False), ("127.0.0.2", False), ("::1", False), ("localhost", False),
+    ("0.0.0.0", True), ("192.168.1.5", True), ("myhost.example", True)])
+def test_only_a_host_beyond_this_machine_is_warned_about(host, warned):
+    warning = serve_cmd.exposure_warning(host, 8000)
+    assert (warning is not None) == warned
+    if warned:
+        assert host in warning and "anyone" in warning
+
+
+def test_without_any_run_the_default_model_is_trained_first(tmp_path, data_dir, monkeypatch,
+                                                             capsys):
+    """(A shorter run than the real default, which takes ~20 s: the same code path.)"""
+    monkeypatch.setattr(serve_cmd, "DEFAULT_TRAINING", (
+        "--model", "two-layer", "--limit", "600", "--iterations", "30", "--eval-limit", "100",
+        "--data-dir", str(data_dir)))
+    runs = tmp_path / "runs"
+    start = serve_cmd.choose_model(None, runs)
+    out, err = capsys.readouterr()
+    assert start == runs / "two-layer" / "model.npz" and start.is_file()
+    assert out.startswith(f"no model under {runs}/: training the default two-layer model into "
+                          f"{runs / 'two-layer'} first")
+    assert "test accuracy: " in out
+    assert "img/s" in err  # the progress bar
+    assert serve_cmd.choose_model(None, runs) == start  # the next time: that run, no training
+    assert capsys.readouterr().out == ""
