@@ -61,7 +61,29 @@ def runs(tmp_path_factory, data_dir) -> Path:
             code = main(["train", *flags, "--eval-limit", "500", "--quiet",
                          "--data-dir", str(data_dir), "--out", str(root / name)])
         assert code == 0, err.getvalue()
+    make_ensemble(root, data_dir)
     return root
+
+
+def make_ensemble(root: Path, data_dir: Path) -> None:
+    """RUNS/ensemble: an ensemble folder (as `train --members` writes one) of the two-layer
+    model and a smaller two-layer model trained on MNIST too."""
+    import shutil
+
+    from dlscratch.cli.main import main
+    from dlscratch.io.ensemble_file import write_ensemble
+
+    folder = root / "ensemble"
+    (folder / "member-1").mkdir(parents=True)
+    shutil.copyfile(root / "two-layer" / "model.npz", folder / "member-1" / "model.npz")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["train", "--hidden", "30", "--limit", "2000", "--iterations", "200",
+                     "--eval-limit", "500", "--quiet", "--data-dir", str(data_dir),
+                     "--out", str(folder / "member-2")])
+    assert code == 0, err.getvalue()
+    shutil.copyfile(root / "two-layer" / "config.json", folder / "config.json")
+    write_ensemble(folder, ["member-1/model.npz", "member-2/model.npz"])
 
 
 @pytest.fixture(scope="session")

@@ -160,6 +160,8 @@ def test_models_lists_the_runs_by_id(server, runs):
     assert ids[0] == "two-layer" and sorted(ids) == sorted(p.name for p in runs.iterdir())
     kinds = {m["id"]: m["kind"] for m in answer["models"]}
     assert kinds["simple-cnn"] == "simple-cnn" and kinds["two-layer"] == "two-layer"
+    members = {m["id"]: m["members"] for m in answer["models"]}
+    assert members == {"two-layer": 1, "simple-cnn": 1, "fashion": 1, "ensemble": 2}
     for model in answer["models"]:
         assert "path" not in model and str(runs) not in json.dumps(model)
 

@@ -57,7 +57,8 @@ def test_a_model_is_loaded_once_and_shared(runs):
 def test_ids_are_run_folder_names_and_the_start_model_comes_first(runs):
     catalogue = Catalogue(runs, runs / "simple-cnn" / "model.npz")
     ids = [e.id for e in catalogue.refresh()]
-    assert ids[0] == "simple-cnn" and sorted(ids) == ["fashion", "simple-cnn", "two-layer"]
+    assert ids[0] == "simple-cnn"
+    assert sorted(ids) == ["ensemble", "fashion", "simple-cnn", "two-layer"]
 
 
 def test_a_start_model_outside_the_runs_folder_gets_its_own_id(runs, tmp_path):
@@ -101,3 +102,22 @@ def test_newest_run_is_the_most_recently_written_model(copied_runs):
     now = max(p.stat().st_mtime for p in copied_runs.glob("*/model.npz"))
     os.utime(copied_runs / "fashion" / "model.npz", (now + 10, now + 10))
     assert newest_run(copied_runs) == copied_runs / "fashion" / "model.npz"
+
+
+def test_an_ensemble_folder_is_one_model_of_its_members_mean_probabilities(runs):
+    """As `Ensemble.probabilities`: the mean of the members' softmax outputs, computed here
+    from the member files loaded on their own."""
+    from dlscratch.functions import softmax
+
+    catalogue = Catalogue(runs, runs / "ensemble")
+    assert catalogue.default == "ensemble" and catalogue.refresh()[0].members == 2
+    model = catalogue.get(None)
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = 1.0
+    answer = classify(model, image)
+    members = [load(runs / "ensemble" / f"member-{k}" / "model.npz") for k in (1, 2)]
+    each = [softmax(net.predict(image.reshape(1, -1)).astype(np.float64))[0] for net in members]
+    assert not np.allclose(each[0], each[1], atol=1e-3)  # two different networks
+    assert np.allclose(answer["probabilities"], (each[0] + each[1]) / 2, rtol=1e-9, atol=1e-12)
+    assert [(h["layer"], len(h["values"])) for h in answer["activations"]["hidden"]] == \
+        [("Relu1", 100)]  # the first member's (hidden 100; the second has 30)

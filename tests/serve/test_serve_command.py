@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 from dlscratch.cli import serve_cmd
+from dlscratch.errors import RunError
 
 
 def serve(*args: str, cwd=None) -> subprocess.Popen:
@@ -48,7 +49,7 @@ def test_serve_prints_its_address_answers_and_stops_on_ctrl_c(runs, data_dir):
         assert url.startswith("http://127.0.0.1:") and not url.endswith(":0/")
         with urllib.request.urlopen(url + "api/models", timeout=10) as response:
             models = json.load(response)
-        assert models["default"] == "simple-cnn" and len(models["models"]) == 3
+        assert models["default"] == "simple-cnn" and len(models["models"]) == 4
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:
@@ -83,9 +84,11 @@ def test_bad_command_lines_are_one_line(runs, tmp_path, args, words):
     assert process.returncode in (1, 2) and len(lines) == 1 and words in lines[0], err
 
 
-def test_a_run_folder_without_a_model_is_one_line(tmp_path):
+def test_a_model_is_a_file_a_run_folder_or_an_ensemble_folder(runs, tmp_path):
+    assert serve_cmd.model_file(str(runs / "two-layer")) == runs / "two-layer" / "model.npz"
+    assert serve_cmd.model_file(str(runs / "ensemble")) == runs / "ensemble"
     (tmp_path / "run").mkdir()
-    with pytest.raises(Exception, match="holds no model.npz"):
+    with pytest.raises(RunError, match="holds no model.npz or ensemble.json"):
         serve_cmd.model_file(str(tmp_path / "run"))
 
 

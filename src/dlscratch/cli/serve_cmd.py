@@ -26,8 +26,8 @@ def add_parser(sub):
     p = sub.add_parser("serve", help="a web page to draw digits on and watch the network",
                        description=__doc__)
     p.add_argument("model", nargs="?",
-                   help="a model.npz or a run folder (default: the newest run under --runs; "
-                        "with none, train the default two-layer model first)")
+                   help="a model.npz, a run folder or an ensemble folder (default: the newest "
+                        "run under --runs; with none, train the default two-layer model first)")
     p.add_argument("--runs", default="runs",
                    help="the folder of runs the page's model picker lists (default runs)")
     p.add_argument("--host", default="127.0.0.1",
@@ -46,12 +46,17 @@ def port_number(text: str) -> int:
 
 
 def model_file(given: str) -> Path:
-    """MODEL.npz, or RUN_DIR/model.npz; RunError if there is none."""
+    """MODEL.npz, RUN_DIR/model.npz, or an ensemble folder (with ensemble.json: its members
+    are served as one model); RunError if there is none."""
+    from dlscratch.io.ensemble_file import ENSEMBLE_FILE
+
     path = Path(given)
     if path.is_dir():
+        if (path / ENSEMBLE_FILE).is_file():
+            return path
         if not (path / "model.npz").is_file():
-            raise RunError(f"{path}: this folder holds no model.npz (a run folder of "
-                           "'dlscratch train' has one once the run has ended)")
+            raise RunError(f"{path}: this folder holds no model.npz or {ENSEMBLE_FILE} (a run "
+                           "folder of 'dlscratch train' has one once the run has ended)")
         return path / "model.npz"
     if not path.exists():
         raise RunError(f"{path}: no such model file or run folder")

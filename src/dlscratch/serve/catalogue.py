@@ -1,7 +1,9 @@
 """The models `dlscratch serve` offers, by id: the start model and every run in the runs folder.
 
-A run is a folder `RUNS/<name>/` holding the `model.npz` that `dlscratch train` writes (its id
-is `<name>`); its `config.json` says the model kind and the dataset (hence the class names).
+A run is a folder `RUNS/<name>/` holding the `model.npz` that `dlscratch train` writes, or the
+`ensemble.json` of an ensemble run (`--members`: served as one model, its members' mean
+probabilities); its id is `<name>`, and its `config.json` says the model kind and the dataset
+(hence the class names).
 A request names a model only by one of these ids, never by a path. The folder is looked at
 again when the list is asked for, so a run trained while the server runs shows up.
 
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from dlscratch.data import class_names
+from dlscratch.io.ensemble_file import ENSEMBLE_FILE
 from dlscratch.serve.labels import korean_class_names
 
 MODEL_FILE = "model.npz"
@@ -35,16 +38,19 @@ class ModelNotFound(LookupError):
 
 @dataclass
 class Entry:
-    """One model on offer: `id` (what requests say), its file, kind and dataset."""
+    """One model on offer: `id` (what requests say), its model file (or ensemble folder),
+    kind, dataset and number of networks (an ensemble's members; else 1)."""
 
     id: str
     path: Path
     kind: str
     dataset: str
+    members: int = 1
 
     def describe(self) -> dict:
         names = list(class_names(self.dataset))
         return {"id": self.id, "kind": self.kind, "dataset": self.dataset,
+                "members": self.members,
                 "classes": {"en": names, "ko": korean_class_names(self.dataset, names)}}
 
 
@@ -60,27 +66,34 @@ class LoadedModel:
 
 
 def read_run(path: Path, run_id: str, dataset: str | None = None) -> Entry:
-    """The Entry of a model file (its run's config.json gives kind and dataset; without one,
-    an MNIST model of unknown kind). RunError for an unreadable config.json."""
+    """The Entry of a model file or an ensemble folder (its run's config.json gives kind and
+    dataset; without one, an MNIST model of unknown kind). RunError / ModelFileError for an
+    unreadable config.json or ensemble.json."""
     from dlscratch.cli.model_inputs import dataset_of
+    from dlscratch.io.ensemble_file import read_ensemble
     from dlscratch.train.run_config import RunConfig
 
-    config = path.parent / "config.json"
+    folder = path if path.is_dir() else path.parent
+    config = folder / "config.json"
     kind = RunConfig.read(config).model if config.is_file() else "model"
-    return Entry(run_id, path, kind, dataset_of(path, dataset))
+    members = len(read_ensemble(path)["members"]) if path.is_dir() else 1
+    return Entry(run_id, path, kind, dataset_of(path, dataset), members)
 
 
 def newest_run(runs: Path) -> Path | None:
-    """The most recently written RUNS/*/model.npz, or None."""
+    """The most recently written RUNS/*/model.npz or ensemble folder, or None."""
     found = _run_models(runs)
     return found[0] if found else None
 
 
 def _run_models(runs: Path) -> list[Path]:
+    """RUNS/*/model.npz and the ensemble folders RUNS/*/ (with ensemble.json), newest first."""
     if not runs.is_dir():
         return []
-    models = [p for p in runs.glob(f"*/{MODEL_FILE}") if p.is_file()]
-    return sorted(models, key=lambda p: (-p.stat().st_mtime_ns, str(p)))
+    models = [p for p in runs.glob(f"*/{MODEL_FILE}") if p.is_file()
+              and not (p.parent / ENSEMBLE_FILE).is_file()]
+    models += [p.parent for p in runs.glob(f"*/{ENSEMBLE_FILE}") if p.is_file()]
+    return sorted(models, key=lambda p: (-_mtime(p), str(p)))
 
 
 class Catalogue:
@@ -98,8 +111,8 @@ class Catalogue:
         self._loaded: dict[str, LoadedModel] = {}
         self._warned: set[Path] = set()
         start = Path(start)
-        self.default = self._id_for(start, start.parent.name if start.name == MODEL_FILE
-                                    else start.stem)
+        self.default = self._id_for(start, start.name if start.is_dir() else
+                                    start.parent.name if start.name == MODEL_FILE else start.stem)
         self._entries[self.default] = read_run(start, self.default, dataset)
         self.get(self.default)  # a start model that cannot be used fails the command now
         self.refresh()
@@ -118,15 +131,16 @@ class Catalogue:
     def refresh(self) -> list[Entry]:
         """Look at the runs folder again; the entries, the default first."""
         with self._lock:
-            for path in _run_models(self.runs):
-                run_id = self._id_for(path, path.parent.name)
+            found = _run_models(self.runs)
+            for path in found:
+                run_id = self._id_for(path, path.name if path.is_dir() else path.parent.name)
                 if run_id in self._entries:
                     continue
                 try:
                     self._entries[run_id] = read_run(path, run_id)
                 except (ValueError, OSError) as exc:  # RunError is a ValueError
                     self._warn(path, f"left out: {exc}")
-            present = {self.default} | {self._ids[p.resolve()] for p in _run_models(self.runs)}
+            present = {self.default} | {self._ids[p.resolve()] for p in found}
             for gone in set(self._entries) - present:  # a run folder deleted meanwhile
                 del self._entries[gone]
                 self._loaded.pop(gone, None)
@@ -159,15 +173,16 @@ class Catalogue:
 
 
 def _mtime(path: Path) -> int:
+    """When the model was written (an ensemble folder: its ensemble.json)."""
     try:
-        return path.stat().st_mtime_ns
+        return (path / ENSEMBLE_FILE if path.is_dir() else path).stat().st_mtime_ns
     except OSError:
         return 0
 
 
 def load(entry: Entry) -> LoadedModel:
-    """Read the model file and check that it takes a 28x28 image (ModelFileError,
-    ValueError naming the file otherwise)."""
+    """Read the model file (or the ensemble folder's members) and check that it takes a
+    28x28 image (ModelFileError, ValueError naming the file otherwise)."""
     from dlscratch.cli.model_inputs import load_model, wants_images
 
     net = load_model(entry.path)

@@ -35,13 +35,17 @@ def forward_with_outputs(net, x: np.ndarray) -> tuple[np.ndarray, list]:
 
 
 def classify(model, image: np.ndarray) -> dict:
-    """The page's JSON for one (28, 28) image on a catalogue.LoadedModel."""
+    """The page's JSON for one (28, 28) image on a catalogue.LoadedModel. An ensemble's
+    probabilities are the mean of its members' (as `Ensemble.probabilities`); its activations
+    are its first member's."""
     x = image[None, None] if model.images else image.reshape(1, -1)
     with model.lock:  # the layers keep forward state: one request at a time per network
-        scores, outputs = forward_with_outputs(model.net, x)
+        runs = [forward_with_outputs(net, x) for net in getattr(model.net, "members",
+                                                                 [model.net])]
+        outputs = runs[0][1]
         hidden = [(layer.name, out[0].copy()) for layer, out in hidden_outputs(outputs)]
         maps = first_feature_maps(outputs)  # inside the lock: outputs may be reused buffers
-    probs = softmax(scores[0].astype(np.float64))
+    probs = np.mean([softmax(scores[0].astype(np.float64)) for scores, _ in runs], axis=0)
     best = np.argsort(probs)[::-1][:3]
     return {
         "model": model.entry.id,

@@ -142,7 +142,7 @@ async function predict() {
     const response = await fetch("/api/predict", {
       method: "POST", headers: { "Content-Type": "application/json" }, body });
     const answer = await response.json();
-    if (asked !== generation) return;  // cleared meanwhile
+    if (asked !== generation) return;  // cleared, or another model chosen, meanwhile
     if (!response.ok) { statusLine.textContent = answer.error; return; }
     statusLine.textContent = "";
     show(answer);
@@ -283,7 +283,8 @@ async function loadModels() {
     models[model.id] = model;
     const option = document.createElement("option");
     option.value = model.id;
-    option.textContent = `${model.id} (${model.kind}, ${model.dataset})`;
+    const networks = model.members > 1 ? ` ×${model.members}` : "";  // an ensemble
+    option.textContent = `${model.id} (${model.kind}${networks}, ${model.dataset})`;
     picker.append(option);
   }
   const wanted = params.get("model");
@@ -292,6 +293,7 @@ async function loadModels() {
 }
 
 function modelChosen() {
+  generation += 1;
   buildBars();
   updateLanguageLink();
   if (inked) { showEmpty(); schedule(); } else showEmpty();
