@@ -254,6 +254,18 @@ def test_a_missing_or_bad_content_length_is_refused(server, length, status):
     still_serving(server)
 
 
+@pytest.mark.parametrize("request_line, status", [
+    (b"PUT /api/predict HTTP/1.1", 501), (b"GARBAGE", 400), (b"GET /" + b"x" * 70000, 414)])
+def test_what_http_server_refuses_itself_is_json_too(server, request_line, status):
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.sendall(request_line + b"\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        reply = sock.makefile("rb").read()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].split()[1] == str(status).encode(), head
+    assert json.loads(body)["error"]
+    still_serving(server)
+
+
 def test_a_broken_connection_mid_body_does_not_stop_the_server(server):
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
         sock.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"

@@ -98,11 +98,20 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(422, str(exc)) from None
         return classify(model, image)
 
+    def send_error(self, code, message=None, explain=None):
+        """What http.server itself refuses (a malformed request line, an unknown method, a
+        line too long) answered as JSON too, and the connection closed."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # an unreadable request line: http.server
+            self.request_version = self.protocol_version  # would send the body alone
+        self._json(code, {"error": message or self.responses.get(code, ("error",))[0]},
+                   close=True)
+
     def _json(self, status: int, payload: dict, close: bool = False) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         self._send(status, body, "application/json; charset=utf-8", close)
         if status >= 400:
-            print(f"dlscratch serve: {status} {self.command} {self.path[:80]}: "
+            print(f"dlscratch serve: {status} {self.command} {getattr(self, 'path', '')[:80]}: "
                   f"{payload['error'][:300]}", file=sys.stderr, flush=True)
 
     def _send(self, status: int, body: bytes, kind: str, close: bool = False) -> None:
