@@ -73,11 +73,13 @@ def test_a_port_in_use_is_one_line(runs):
 
 @pytest.mark.parametrize("args, words", [
     (["nowhere/model.npz"], "nowhere/model.npz: no such model file or run folder"),
+    (["digit.png"], "digit.png: not a dlscratch model file (it is a PNG image"),
     (["--port", "70000"], "expected a port number 0..65535, got '70000'"),
     (["--host", "192.0.2.1", "--port", "0"],
      "cannot listen on 192.0.2.1 port 0: 192.0.2.1 is not an address of this machine"),
 ])
 def test_bad_command_lines_are_one_line(runs, tmp_path, args, words):
+    (tmp_path / "digit.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     process = serve(*args, "--runs", str(runs), cwd=tmp_path)
     out, err = process.communicate(timeout=60)
     lines = err.strip().splitlines()
