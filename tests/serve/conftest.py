@@ -86,22 +86,31 @@ def make_ensemble(root: Path, data_dir: Path) -> None:
     write_ensemble(folder, ["member-1/model.npz", "member-2/model.npz"])
 
 
-@pytest.fixture(scope="session")
-def server(runs):
-    """A DigitServer on a free loopback port, started with the two-layer model; `url`,
-    `host`, `port`, `catalogue`."""
+@contextlib.contextmanager
+def serving(runs: Path, start: Path):
+    """A DigitServer on a free loopback port, on a thread of this process; `url`, `host`,
+    `port`, `catalogue`."""
     from dlscratch.serve import Catalogue, make_server
 
-    catalogue = Catalogue(runs, runs / "two-layer" / "model.npz")
+    catalogue = Catalogue(runs, start)
     httpd = make_server(catalogue, "127.0.0.1", 0)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     host, port = httpd.server_address[:2]
-    yield SimpleNamespace(url=httpd.url, host=host, port=port, catalogue=catalogue)
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    try:
+        yield SimpleNamespace(url=httpd.url, host=host, port=port, catalogue=catalogue)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def server(runs):
+    """The session's server, started with the two-layer model."""
+    with serving(runs, runs / "two-layer" / "model.npz") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import socket
 import struct
 import threading
@@ -22,7 +23,7 @@ from dlscratch.io.serialize import load
 from dlscratch.serve.inference import feature_map_values
 from dlscratch.serve.payload import MAX_BODY
 
-from .conftest import data_url, drawing, predict, request
+from .conftest import data_url, drawing, predict, request, serving
 
 
 def png_of(image: Image.Image) -> bytes:
@@ -221,6 +222,19 @@ def test_bad_requests_get_a_4xx_json_error_and_the_server_goes_on(server, name):
     assert set(answer) == {"error"} and words in answer["error"]
     assert "\n" not in answer["error"] and "Traceback" not in answer["error"]
     still_serving(server)
+
+
+def test_a_run_whose_model_file_is_broken_is_409_and_the_others_still_work(runs, tmp_path):
+    copied = tmp_path / "runs"
+    shutil.copytree(runs, copied)
+    (copied / "broken").mkdir()
+    shutil.copyfile(runs / "two-layer" / "config.json", copied / "broken" / "config.json")
+    (copied / "broken" / "model.npz").write_bytes(b"PK\x03\x04 cut short")
+    with serving(copied, copied / "two-layer" / "model.npz") as other:
+        status, answer = predict(other, stroke_one(), "broken")
+        assert status == 409, answer
+        assert answer["error"].startswith("the model 'broken' cannot be used: ")
+        still_serving(other)
 
 
 def test_a_body_over_the_limit_is_refused_from_its_length(server):
