@@ -76,9 +76,9 @@ def drawings(count: int) -> tuple[list[bytes], str]:
             ImageDraw.Draw(image).line(points, fill=0, width=18)
             pngs.append(image)
     out = []
-    for image in pngs:
+    for image in pngs:  # RGBA, opaque: what the page's canvas.toDataURL() sends
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
+        image.convert("RGBA").save(buffer, format="PNG")
         out.append(buffer.getvalue())
     return out, source
 

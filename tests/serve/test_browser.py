@@ -1,5 +1,6 @@
 """The page in a real browser: Debian's chromium, headless, driven by Selenium through
-/usr/bin/chromedriver (never a downloaded browser or driver: Selenium Manager is not used).
+Debian's chromedriver (never a downloaded browser or driver: both are given by path, so
+Selenium Manager is never asked for one).
 
 The mouse draws on the canvas (pointer events); the page must show class 1 for a vertical
 stroke and 0 for a closed loop, with 10 bars that sum to 1 and change while the stroke is
@@ -21,8 +22,9 @@ import pytest
 
 from .conftest import missing
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's packages (chromium, chromium-driver) put both on PATH, in /usr/bin
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
