@@ -5,7 +5,8 @@ Selenium Manager is never asked for one).
 The mouse draws on the canvas (pointer events); the page must show class 1 for a vertical
 stroke and 0 for a closed loop, with 10 bars that sum to 1 and change while the stroke is
 still being drawn; Clear empties it; the model picker switches to the CNN and its feature maps
-appear; ?lang=ko shows the Korean page; and the browser's console has no error at any point.
+appear, then to a Fashion-MNIST model and garments are named; ?lang=ko shows the Korean page
+with Korean names; and the browser's console has no error at any point.
 A screenshot is saved in the test's tmp folder (and copied to $DLSCRATCH_SCREENSHOT if set:
 how docs/results/serve/page.png is made).
 """
@@ -19,6 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from dlscratch.data import FASHION_MNIST_CLASSES
+from dlscratch.serve.labels import korean_class_names
 
 from .conftest import missing
 
@@ -70,6 +74,10 @@ def answers(driver) -> int:
 def bar_values(driver) -> list[float]:
     return [float(li.get_attribute("data-probability"))
             for li in driver.find_elements("css selector", "#bars li")]
+
+
+def bar_names(driver) -> list[str]:
+    return [e.text for e in driver.find_elements("css selector", "#bars li .name")]
 
 
 def shown_class(driver) -> str:
@@ -130,6 +138,7 @@ def test_drawing_in_the_browser(browser, server, tmp_path):
     wait_for(lambda: len(driver.find_elements("css selector", "#bars li")) == 10,
              what="the 10 bars")
     assert driver.find_element("id", "top").text == "?"
+    assert driver.find_element("id", "title").text == "Draw a digit"
 
     # a vertical stroke, in two halves with the button held: the bars move while drawing
     stroke(driver, vertical(45, 140), hold=True)
@@ -186,16 +195,32 @@ def test_drawing_in_the_browser(browser, server, tmp_path):
         shutil.copyfile(shot, os.environ["DLSCRATCH_SCREENSHOT"])
     assert console_errors(driver) == []
 
+    # a Fashion-MNIST model: the bars and the answer are garments
+    driver.find_element("id", "clear").click()
+    Select(driver.find_element("id", "model")).select_by_value("fashion")
+    assert bar_names(driver) == list(FASHION_MNIST_CLASSES)
+    assert driver.find_element("id", "title").text == "Draw a garment or a shoe"
+    before = answers(driver)
+    stroke(driver, vertical(45, 235))
+    settle(driver, before)
+    assert driver.find_element("id", "top").text in FASHION_MNIST_CLASSES
+
     # Korean
     driver.find_element("id", "lang").click()
     wait_for(lambda: "lang=ko" in driver.current_url, what="the Korean page")
     wait_for(lambda: len(driver.find_elements("css selector", "#bars li")) == 10,
              what="the bars of the Korean page")
     assert driver.find_element("tag name", "html").get_attribute("lang") == "ko"
-    assert driver.find_element("id", "title").text == "숫자를 그려 보세요"
+    assert driver.find_element("id", "title").text == "옷이나 신발을 그려 보세요"  # Fashion
     assert driver.find_element("id", "clear").text == "지우기"
     assert Select(driver.find_element("id", "model")).first_selected_option \
-        .get_attribute("value") == "simple-cnn"  # the model chosen is kept
+        .get_attribute("value") == "fashion"  # the model chosen is kept
     assert driver.find_element("id", "lang").text == "English"
+    korean = korean_class_names("fashion-mnist", list(FASHION_MNIST_CLASSES))
+    assert bar_names(driver) == korean and korean != list(FASHION_MNIST_CLASSES)
+    before = answers(driver)
+    stroke(driver, vertical(45, 235))
+    settle(driver, before)
+    assert driver.find_element("id", "top").text in korean
     driver.save_screenshot(str(tmp_path / "page-ko.png"))
     assert console_errors(driver) == []

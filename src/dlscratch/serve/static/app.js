@@ -7,14 +7,14 @@
 const GAP_MS = 60;
 const TEXT = {
   en: {
-    title: "Draw a digit", model: "Model", clear: "Clear",
+    title: "Draw a digit", garment: "Draw a garment or a shoe", model: "Model", clear: "Clear",
     hint: "Draw with the mouse, a finger or a pen.",
     input: "What the network receives (28x28)", hidden: "Hidden layer activations",
     maps: "First convolution's feature maps", other: "한국어", draw: "draw something",
     units: "units",
   },
   ko: {
-    title: "숫자를 그려 보세요", model: "모델", clear: "지우기",
+    title: "숫자를 그려 보세요", garment: "옷이나 신발을 그려 보세요", model: "모델", clear: "지우기",
     hint: "마우스, 손가락, 펜으로 그릴 수 있습니다.",
     input: "신경망이 받는 입력 (28x28)", hidden: "은닉층 활성값",
     maps: "첫 번째 합성곱 층의 특징 맵", other: "English", draw: "그림을 그려 보세요",
@@ -154,8 +154,10 @@ async function predict() {
 // -- showing the answer --------------------------------------------------------------------
 function buildBars() {
   bars.replaceChildren();
-  const longest = Math.max(1, ...labels().map((label) => label.length));
-  bars.style.setProperty("--label", longest > 1 ? `${Math.min(longest, 12) * 0.6}rem` : "1.5rem");
+  // the names' column: as wide as the longest name (Hangul letters are about twice as wide)
+  const width = (label) => [...label].reduce((w, c) => w + (c.charCodeAt(0) > 0x2e80 ? 1.05 : 0.6), 0);
+  const longest = Math.max(1.5, ...labels().map(width));
+  bars.style.setProperty("--label", `${Math.min(longest, 9).toFixed(2)}rem`);
   labels().forEach((label, k) => {
     const li = document.createElement("li");
     li.dataset.class = String(k);
@@ -179,6 +181,7 @@ function buildBars() {
 function showEmpty() {
   const top = document.getElementById("top");
   top.textContent = "?";
+  top.classList.remove("word");
   top.dataset.class = "";
   document.getElementById("top-label").textContent = text.draw;
   for (const li of bars.children) {
@@ -206,11 +209,11 @@ function show(answer) {
     li.querySelector(".value").textContent = p.toFixed(3);
   });
   const top = document.getElementById("top");
-  const isDigit = /^[0-9]$/.test(names[best]);
-  top.textContent = isDigit ? names[best] : String(best);
+  top.textContent = names[best] ?? String(best);
+  top.classList.toggle("word", top.textContent.length > 1);  // a garment's name: smaller
   top.dataset.class = String(best);
   document.getElementById("top-label").textContent =
-    `${isDigit ? "" : names[best] + " · "}${(100 * answer.top[0].probability).toFixed(1)}%`;
+    `${(100 * answer.top[0].probability).toFixed(1)}%`;
   paint(document.getElementById("input"), answer.input, 1);
   showHidden(answer.activations.hidden);
   showMaps(answer.activations.feature_maps);
@@ -294,6 +297,9 @@ async function loadModels() {
 
 function modelChosen() {
   generation += 1;
+  const model = models[picker.value];
+  document.getElementById("title").textContent =
+    model && model.dataset === "fashion-mnist" ? text.garment : text.title;
   buildBars();
   updateLanguageLink();
   if (inked) { showEmpty(); schedule(); } else showEmpty();
