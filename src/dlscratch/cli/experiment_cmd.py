@@ -22,6 +22,9 @@ def add_parser(sub):
                    help="a 'dlscratch train' output folder whose model an experiment may reuse "
                         "when its settings are the same training (repeatable)")
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+    p.add_argument("--lang", choices=("en", "ko"), default="en",
+                   help="language of report.html and of the figures' titles, axes and legends "
+                        "(ko: Korean; needs a font with Hangul, e.g. Debian's fonts-nanum)")
     p.set_defaults(run=run)
 
 
@@ -40,7 +43,7 @@ def run(args) -> int:
     cache = None if args.no_cache else Path(args.cache) if args.cache else default_cache_dir()
     ctx = Context(quick=args.quick, seed=args.seed, out_dir=Path(args.out), cache_dir=cache,
                   data_dir=args.data_dir, workers=args.workers,
-                  reuse_runs=args.reuse_run)
+                  reuse_runs=args.reuse_run, lang=args.lang)
     if args.name == "report":
         from dlscratch.experiments.records import read_records
         from dlscratch.experiments.report import write_report
@@ -48,7 +51,8 @@ def run(args) -> int:
         records = read_records(ctx.out_dir)  # RecordError (file and field) if one is not valid
         if not records:
             raise ValueError(f"no experiment results (NAME.json) in {ctx.out_dir}")
-        print(f"wrote {write_report(ctx.out_dir, records)} ({len(records)} experiments)")
+        print(f"wrote {write_report(ctx.out_dir, records, ctx.lang)} ({len(records)} "
+              f"experiments)")
         _print_quick_labels(records)
     elif args.name == "all":
         _print_quick_labels(run_all(ctx))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 QUICK_LABEL = "quick mode: illustration only"
+LANGS = ("en", "ko")  # the report's and the figures' language (--lang)
 FULL_REPORT = "docs/results/experiments-full/report.html"  # the full run, in the repository
 
 
@@ -67,6 +68,8 @@ class Context:
     workers: int | None = None
     reuse_runs: list = field(default_factory=list)  # `dlscratch train` output folders
     log: callable = field(default=print)
+    lang: str = "en"  # "ko": the report and the figures in Korean (see experiments/korean.py)
+    warned: set = field(default_factory=set)  # warnings already printed in this run
 
     def rng(self, offset: int = 0) -> np.random.Generator:
         return np.random.default_rng(self.seed + offset)

@@ -11,6 +11,10 @@ from dlscratch.functions import relu, sigmoid, step_function
 INFO = ExperimentInfo(1, "activations", "Activation functions", "활성화 함수",
                       "step jumps 0 -> 1 at 0; sigmoid(0) = 0.5; ReLU = max(0, x)")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"step": "계단 함수", "sigmoid": "시그모이드 함수", "ReLU": "ReLU 함수",
+      "step vs sigmoid": "계단 함수와 시그모이드 함수"}
+
 
 def run(ctx: Context) -> Result:
     x = np.arange(-5.0, 5.0, 0.1)

@@ -15,6 +15,11 @@ from dlscratch.functions import identity, sigmoid
 INFO = ExperimentInfo(3, "three-layer-forward", "Three-layer network forward pass",
                       "3층 신경망 구현하기", "y = [0.3168, 0.6963]")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"input x": "입력 x", "y = a3 (identity)": "y = a3 (항등 함수)",
+      "3-layer network 2-3-2-2, forward pass on x = [1.0, 0.5]":
+          "3층 신경망 2-3-2-2, x = [1.0, 0.5]의 순전파"}
+
 
 def init_network() -> dict[str, np.ndarray]:
     """The book's weights and biases."""

@@ -17,6 +17,10 @@ INFO = ExperimentInfo(4, "mnist-samples", "The MNIST data set",
                       "x_train (60000, 784), t_train (60000,), x_test (10000, 784), "
                       "t_test (10000,); pixels 0..255")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"the first {} MNIST training images with their labels":
+          "MNIST 훈련 이미지 처음 {}장과 그 레이블"}
+
 
 def run(ctx: Context) -> Result:
     (x_train, t_train), (x_test, t_test) = ctx.mnist(flatten=True)

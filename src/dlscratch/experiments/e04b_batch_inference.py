@@ -24,6 +24,11 @@ INFO = ExperimentInfo(4, "batch-inference", "Batch inference",
                       "the book's weights: accuracy 0.9352 one by one and in batches of 100",
                       course_value=CourseValue(("accuracy_batch",), 0.9352, "the book's weights"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"one by one": "한 장씩", "batch of 100": "100장씩 배치",
+      "time to classify {} test images ({}x)": "시험 이미지 {}장의 분류 시간 ({}배)",
+      "accuracy {} vs {}": "정확도 {} 대 {}"}
+
 
 def predict_one_by_one(net, x: np.ndarray) -> np.ndarray:
     return np.array([net.predict(x[i:i + 1]).argmax() for i in range(len(x))])

@@ -22,6 +22,15 @@ INFO = ExperimentInfo(5, "loss-functions", "Loss functions: MSE and cross-entrop
                       "class 2 right: MSE 0.0195 (SSE 0.0975), CE 0.5108; "
                       "0.6 on class 7: MSE 0.1195 (SSE 0.5975), CE 2.3026")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"right": "맞힌 출력", "wrong": "틀린 출력",
+      "{}: 0.6 on class {}": "{}: 클래스 {}에 0.6",
+      "{}: y_2 = {}": "{}: y_2 = {}",
+      "class (green: the correct class 2)": "클래스 (초록: 정답 클래스 2)",
+      "output y (probability)": "출력 y (확률)",
+      "probability of the correct class y_t": "정답 클래스의 확률 y_t",
+      "cross-entropy -log(y_t)": "교차 엔트로피 오차 -log(y_t)"}
+
 
 def run(ctx: Context) -> Result:
     t = np.zeros(10)

@@ -22,6 +22,15 @@ INFO = ExperimentInfo(6, "numerical-diff", "Numerical differentiation", "수치 
                       "slopes 0.1999999999990898 at x = 5 and 0.2999999999986347 at x = 10; "
                       "df/dx0 = 6.00000000000378, df/dx1 = 7.999999999999119 at (3, 4)")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"tangent at x = {}: slope {}": "x = {}에서의 접선: 기울기 {}",
+      "numerical_diff: central difference, h = 1e-4": "numerical_diff: 중심 차분, h = 1e-4",
+      "forward (f(x+h) - f(x)) / h": "전방 차분 (f(x+h) - f(x)) / h",
+      "central (f(x+h) - f(x-h)) / 2h": "중심 차분 (f(x+h) - f(x-h)) / 2h",
+      "|error| of the slope at x = 5": "x = 5에서 기울기의 |오차|",
+      "too large h: formula error; too small h: rounding error":
+          "h가 너무 크면 공식의 오차, 너무 작으면 반올림 오차"}
+
 
 def function_1(x):
     return 0.01 * x**2 + 0.1 * x

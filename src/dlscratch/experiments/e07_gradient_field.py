@@ -16,6 +16,11 @@ from dlscratch.gradient import numerical_gradient
 INFO = ExperimentInfo(7, "gradient-field", "The gradient", "기울기",
                       "numerical_gradient at (3, 4): [6, 8]; (0, 2): [0, 4]; (3, 0): [6, 0]")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"minimum (0, 0)": "최솟값 (0, 0)",
+      "-grad f for f(x0, x1) = x0^2 + x1^2 (numerical_gradient)":
+          "f(x0, x1) = x0^2 + x1^2의 기울기에 음수를 붙인 벡터 (numerical_gradient)"}
+
 
 def function_2(x: np.ndarray) -> float:
     return float(np.sum(x**2))

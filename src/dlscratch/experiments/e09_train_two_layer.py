@@ -30,6 +30,13 @@ INFO = ExperimentInfo(9, "train-two-layer", "Training a two-layer network with S
                       course_value=CourseValue(
                           ("final_test_acc",), 0.9465, "the book, 10,000 iterations"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"loss, all {} iterations": "손실, 전체 {}회 반복",
+      "loss, the first {} iterations": "손실, 처음 {}회 반복",
+      "backprop": "오차역전파법", "numerical": "수치 미분", "(extrapolated)": "(외삽)",
+      "seconds for one gradient (batch of 100)": "기울기 한 번의 시간 (초, 배치 100)",
+      "numerical / backprop = {}x": "수치 미분 / 오차역전파법 = {}배"}
+
 
 def time_gradients(net, x, t, entries: int, rng) -> dict:
     """Seconds for one backprop gradient and (extrapolated) one numerical gradient."""

@@ -20,6 +20,14 @@ INFO = ExperimentInfo(11, "shopping-graph", "Computational graph: the shopping e
                       "apples: price 220; d/d apple 2.2, d/d apple num 110, d/d tax 200. "
                       "apples and oranges: price 715; 110, 2.2, 3.3, 165, d/d tax 650")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"apple": "사과", "apple num": "사과 개수", "orange": "귤", "orange num": "귤 개수",
+      "tax": "소비세", "price": "지불 금액",
+      "2 apples at 100 with 10% tax (black: forward, red: backward)":
+          "100원짜리 사과 2개, 소비세 10% (검정: 순전파, 빨강: 역전파)",
+      "2 apples at 100 and 3 oranges at 150 with 10% tax":
+          "100원짜리 사과 2개와 150원짜리 귤 3개, 소비세 10%"}
+
 
 def draw_graph(ax, nodes: dict, edges: list) -> None:
     """nodes: name -> (x, y, label); an operator label ('x', '+') is drawn in a circle.

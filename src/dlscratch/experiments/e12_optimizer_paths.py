@@ -25,6 +25,9 @@ INFO = ExperimentInfo(12, "optimizer-paths", "Optimizer paths on x^2/20 + y^2",
                       "SGD zig-zags in y; Momentum rolls; AdaGrad goes straight along x; "
                       "Adam rolls with smaller swings")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"end ({}, {})": "도착점 ({}, {})"}
+
 
 def f(x, y):
     return x**2 / 20.0 + y**2

@@ -22,6 +22,9 @@ INFO = ExperimentInfo(13, "optimizer-mnist", "Update rules compared on MNIST",
                           "our full run at the course's settings, 2,000 iterations",
                           higher_is_better=False))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"MNIST, 5-layer ReLU net, batch 128": "MNIST, 5층 ReLU 신경망, 배치 128"}
+
 # (name, learning rate): the book's four, plus RMSprop and Nesterov.
 OPTIMIZERS = [("SGD", 0.01), ("Momentum", 0.01), ("AdaGrad", 0.01), ("Adam", 0.001),
               ("RMSprop", 0.001), ("Nesterov", 0.01)]

@@ -25,6 +25,12 @@ INFO = ExperimentInfo(14, "init-activations", "Distribution of hidden-layer acti
                       "sigmoid + std 1: values at 0 and 1; std 0.01: all near 0.5; Xavier: spread. "
                       "ReLU + std 0.01: collapse to 0; He keeps the spread in every layer")
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"{}-layer": "{}층", "sigmoid, std 1": "시그모이드, std 1",
+      "sigmoid, std 0.01": "시그모이드, std 0.01", "sigmoid, Xavier": "시그모이드, Xavier",
+      "Activation histograms: 1000 inputs, 5 layers of 100 units":
+          "활성화값 히스토그램: 입력 1000개, 뉴런 100개인 층 5개"}
+
 # (label, activation, weight init: a std or a scheme name for dlscratch.init)
 CONFIGS = [("sigmoid, std 1", "sigmoid", 1.0), ("sigmoid, std 0.01", "sigmoid", 0.01),
            ("sigmoid, Xavier", "sigmoid", "xavier"), ("ReLU, std 0.01", "relu", 0.01),

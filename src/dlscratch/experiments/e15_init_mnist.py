@@ -24,6 +24,10 @@ INFO = ExperimentInfo(15, "init-mnist", "Weight initialisation compared on MNIST
                           "our full run at the course's settings, 2,000 iterations",
                           higher_is_better=False))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"MNIST, 5-layer ReLU net, SGD lr 0.01, batch 128":
+          "MNIST, 5층 ReLU 신경망, SGD lr 0.01, 배치 128"}
+
 INITS = {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}
 
 

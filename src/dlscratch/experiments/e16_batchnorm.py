@@ -24,6 +24,11 @@ INFO = ExperimentInfo(16, "batchnorm", "Batch normalisation", "배치 정규화"
                           ("mean_final_train_acc_bn",), 0.783,
                           "our full run at the course's settings, 16 scales x 20 epochs"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"Batch Normalization": "배치 정규화", "Normal (without BN)": "일반 (배치 정규화 없음)",
+      "Train accuracy, {} MNIST images, 784-[100]*5-10, SGD lr 0.01":
+          "훈련 정확도, MNIST 이미지 {}장, 784-[100]*5-10, SGD lr 0.01"}
+
 
 def train_accuracy(use_batchnorm: bool, w: float, x, t, epochs: int, seed: int) -> dict:
     """Train one net; its train accuracy per epoch (epoch 0 = before training)."""

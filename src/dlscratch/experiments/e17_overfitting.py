@@ -23,6 +23,11 @@ INFO = ExperimentInfo(17, "overfitting", "Overfitting, weight decay and dropout"
                           ("final_train_acc", "plain"), 1.0,
                           "the course: train accuracy reaches 1.0"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"plain": "규제 없음", "weight decay 0.1": "가중치 감소 0.1", "dropout 0.2": "드롭아웃 0.2",
+      "{} training images, 784-[100]*6-10, SGD lr 0.01":
+          "훈련 이미지 {}장, 784-[100]*6-10, SGD lr 0.01"}
+
 HIDDEN = [100] * 6
 VARIANTS = {  # name -> a function building the network from a seed
     "plain": lambda seed: MultiLayerNet(784, HIDDEN, 10, seed=seed),

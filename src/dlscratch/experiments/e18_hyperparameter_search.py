@@ -33,6 +33,11 @@ INFO = ExperimentInfo(18, "hyperparameter-search", "Random hyperparameter search
                           ("best_val_acc",), 0.82,
                           "our full run at the course's settings, 100 trials x 50 epochs"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"Best-{}: lr {}, wd {}": "{}위: lr {}, wd {}",
+      "Random search: best {} of {} trials (solid: validation, dashed: train), {} epochs":
+          "무작위 탐색: 시도 {1}회 중 상위 {0}개 (실선: 검증, 점선: 훈련), {2}에폭"}
+
 
 # the course's ranges: lr = 10 ** U(-6, -2), weight decay = 10 ** U(-8, -4)
 SPACE = (Param("lr", 1e-6, 1e-2, log=True), Param("weight_decay", 1e-8, 1e-4, log=True))

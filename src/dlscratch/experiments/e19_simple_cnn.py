@@ -25,6 +25,17 @@ INFO = ExperimentInfo(19, "simple-cnn", "A simple CNN and its learned filters", 
                       "learned first-layer filters respond to edges and blobs",
                       course_value=CourseValue(("test_acc",), 0.989, "the book, 20 epochs"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"the 30 first-layer filters (5x5), {}": "첫 번째 층의 필터 30개 (5x5), {}",
+      "before training (random, std 0.01)": "학습 전 (무작위, std 0.01)",
+      "after training ({} epochs)": "학습 후 ({}에폭)",
+      "test image 0 (label {})": "시험 이미지 0 (레이블 {})",
+      "filter {} (vertical edges)": "필터 {} (세로 에지)",
+      "filter {} (horizontal edges)": "필터 {} (가로 에지)",
+      "response of filter {}": "필터 {}의 응답",
+      "what two trained filters do to a test image (conv output, before ReLU; dark = large)":
+          "학습된 필터 두 개를 시험 이미지에 적용한 결과 (합성곱 출력, ReLU 전; 어두울수록 큼)"}
+
 
 def edge_direction(filters: np.ndarray) -> np.ndarray:
     """Per filter (FN, 1, FH, FW): change along x / change along y (> 1: a vertical-edge

@@ -25,6 +25,12 @@ INFO = ExperimentInfo(20, "deep-cnn", "A deep CNN and the images it gets wrong",
                       "float16 weights give the same accuracy",
                       course_value=CourseValue(("test_acc",), 0.993, "the book, 20 epochs"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"true {} / pred {}": "정답 {} / 예측 {}",
+      "DeepConvNet: {} of {} test images misclassified (test accuracy {}); the first {} shown":
+          "DeepConvNet: 시험 이미지 {1}장 중 {0}장을 잘못 인식 (시험 정확도 {2}); "
+          "처음 {3}장"}
+
 SHOWN = 40  # misclassified images drawn (all are counted)
 
 

@@ -33,6 +33,13 @@ INFO = ExperimentInfo(21, "accuracy-techniques", "Ensembles, learning-rate decay
                           ("test_acc", "baseline"), 0.9868,
                           "our full run at the course's settings, 5 epochs"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"baseline": "기준", "augmentation": "데이터 확장", "lr decay": "학습률 감소",
+      "ensemble of {}": "앙상블 ({}개)", "ensemble members, alone": "앙상블의 각 신경망",
+      "test accuracy on {} images": "이미지 {}장의 시험 정확도", "during training": "학습 중",
+      "SimpleConvNet, {} epochs on {} images, Adam lr 0.001":
+          "SimpleConvNet, 이미지 {1}장으로 {0}에폭, Adam lr 0.001"}
+
 AUGMENT = {"max_shift": 2, "max_angle": 10}
 
 

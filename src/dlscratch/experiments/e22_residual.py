@@ -40,6 +40,16 @@ INFO = ExperimentInfo(22, "residual", "Skip connections (ResNet)", "ResNet (스�
                           ("test_acc", "residual"), 0.972,
                           "our full run at the course's settings, 800 iterations"))
 
+# the figure's text in Korean (--lang ko; see experiments/korean.py)
+KO = {"plain": "일반 신경망", "residual": "잔차 신경망",
+      "ln 10 (guessing)": "ln 10 (무작위 추측)",
+      "loss (moving average of 10)": "손실 (10회 이동 평균)",
+      "conv layer (1 = next to the input)": "합성곱 계층 (1 = 입력 쪽)",
+      "||dL/dW|| at init": "초기화 직후 ||dL/dW||",
+      "gradient reaching each conv layer": "각 합성곱 계층에 도달하는 기울기",
+      "{} conv layers, {} channels, init std {}, SGD momentum 0.9 lr 0.1, batch {}":
+          "합성곱 계층 {}개, 채널 {}개, 초기화 std {}, SGD 모멘텀 0.9 lr 0.1, 배치 {}"}
+
 CHANNELS, BLOCKS, INIT_STD = 16, 5, 0.01
 
 # The course's setting, and the quick one: the same depth (the point is a deep net), but half

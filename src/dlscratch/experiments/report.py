@@ -93,17 +93,44 @@ def _label(record: dict) -> str:
     return f"<br><span class='quick'>{QUICK_LABEL}</span>{_text(rest)}"
 
 
-def _section(out_dir: Path, rec: dict) -> str:
-    course = (f"<br><b>Course:</b> {_text(rec['course_result'])}"
+# The page's own words, in English and in Korean (--lang ko); the records' text is as written
+WORDS = {
+    "en": {"page": "dlscratch: the course's experiments", "h1": "dlscratch: the course's "
+           "experiments <small>(딥러닝 실험)</small>",
+           "intro": "Every figure and number below was computed by <code>dlscratch experiment"
+                    "</code> ({mode} mode).",
+           "quick": "Quick mode trains on little data for few iterations: a result marked "
+                    "{label} is below the course's value; the full run's report is {full}.",
+           "modes": {"quick": "quick", "full": "full", "quick and full": "quick and full"},
+           "result": "Result", "course": "Course", "seed": "seed {seed}, {elapsed} s",
+           "parameters": "Parameters", "numbers": "Numbers"},
+    "ko": {"page": "dlscratch: 강의의 실험", "h1": "dlscratch: 강의의 실험 "
+           "<small lang='en'>(the course's experiments)</small>",
+           "intro": "아래의 모든 그림과 수치는 <code>dlscratch experiment</code>로 계산했습니다 "
+                    "({mode} 모드).",
+           "quick": "빠른 모드는 적은 데이터로 적은 횟수만 학습합니다: {label} 표시가 붙은 결과는 "
+                    "강의의 값보다 낮습니다. 전체 실행의 보고서는 {full}입니다.",
+           "modes": {"quick": "빠른", "full": "전체", "quick and full": "빠른 및 전체"},
+           "result": "결과", "course": "강의", "seed": "시드 {seed}, {elapsed}초",
+           "parameters": "설정", "numbers": "수치"},
+}
+
+
+def _section(out_dir: Path, rec: dict, lang: str = "en") -> str:
+    words = WORDS[lang]
+    course = (f"<br><b>{words['course']}:</b> {_text(rec['course_result'])}"
               if rec.get("course_result") else "")
+    first, second, second_lang = ((rec["title"], rec["title_ko"], "ko") if lang == "en"
+                                  else (rec["title_ko"], rec["title"], "en"))
+    seed = words["seed"].format(seed=_number(rec["seed"]), elapsed=_number(rec["elapsed_s"]))
     return "\n".join([
         f'<section id="{_text(rec["name"])}"><h2>{_number(rec["number"])}. '
-        f'{_text(rec["title"])} <small lang="ko">{_text(rec["title_ko"])}</small></h2>',
-        f"<p><b>Result:</b> {_text(rec['summary'])}{_label(rec)}{course}"
-        f"<br><small>seed {_number(rec['seed'])}, {_number(rec['elapsed_s'])} s</small></p>",
+        f'{_text(first)} <small lang="{second_lang}">{_text(second)}</small></h2>',
+        f"<p><b>{words['result']}:</b> {_text(rec['summary'])}{_label(rec)}{course}"
+        f"<br><small>{seed}</small></p>",
         figure(out_dir, rec["name"]),
-        "<h3>Parameters</h3>" + _numbers_table(rec["params"]),
-        "<h3>Numbers</h3>" + _numbers_table(rec["numbers"]),
+        f"<h3>{words['parameters']}</h3>" + _numbers_table(rec["params"]),
+        f"<h3>{words['numbers']}</h3>" + _numbers_table(rec["numbers"]),
         "</section>"])
 
 
@@ -112,33 +139,35 @@ def _mode(records: list[dict]) -> str:
     return "quick" if quick == {True} else "full" if quick <= {False} else "quick and full"
 
 
-def write_report(out_dir: Path, records: list[dict]) -> Path:
-    """Write report.html and summary.md in out_dir from checked records (RecordError if not)."""
+def write_report(out_dir: Path, records: list[dict], lang: str = "en") -> Path:
+    """Write report.html (in `lang`: "en" or "ko") and summary.md in out_dir from checked
+    records (RecordError if not)."""
+    if lang not in WORDS:
+        raise ValueError(f"lang must be one of {', '.join(WORDS)}, got {lang!r}")
     out_dir = Path(out_dir)
     for i, rec in enumerate(records):
         check_record(rec, f"records[{i}]")
     path = out_dir / "report.html"
-    atomic_write_text(path, render_report(out_dir, records))
+    atomic_write_text(path, render_report(out_dir, records, lang))
     atomic_write_text(out_dir / "summary.md", markdown_table(records))
     return path
 
 
-def render_report(out_dir: Path, records: list[dict]) -> str:
+def render_report(out_dir: Path, records: list[dict], lang: str = "en") -> str:
     """The text of report.html for checked records; figures are read from out_dir."""
+    words = WORDS[lang]
     records = sorted(records, key=lambda r: r["number"])
     mode = _mode(records)
-    intro = ("<p>Every figure and number below was computed by <code>dlscratch experiment"
-             f"</code> ({mode} mode).")
+    intro = words["intro"].format(mode=words["modes"][mode])
     if "quick" in mode:
-        intro += (" Quick mode trains on little data for few iterations: a result marked "
-                  f"<span class='quick'>{QUICK_LABEL}</span> is below the course's value; the "
-                  f"full run's report is <code>{FULL_REPORT}</code>.")
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             "<title>dlscratch: the course's experiments</title>",
+        intro += " " + words["quick"].format(label=f"<span class='quick'>{QUICK_LABEL}</span>",
+                                             full=f"<code>{FULL_REPORT}</code>")
+    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
+             f"<title>{words['page']}</title>",
              f"<style>{STYLE}</style></head><body>",
-             "<h1>dlscratch: the course's experiments <small>(딥러닝 실험)</small></h1>",
-             intro + "</p>"]
-    parts += [_section(out_dir, rec) for rec in records]
+             f"<h1>{words['h1']}</h1>",
+             f"<p>{intro}</p>"]
+    parts += [_section(out_dir, rec, lang) for rec in records]
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -39,7 +39,8 @@ FLOAT_DTYPES = ("float16", "float32", "float64")  # what the layers compute in
 MAX_INIT_STD = 1e3  # a larger weight_init_std only makes Inf weights while building
 # layer types whose config and shapes check_layer knows (others: their constructor checks)
 CHECKED_LAYERS = ("Affine", "BatchNormalization", "Convolution", "Dropout", "Flatten",
-                  "Pooling", "Relu", "Residual", "Sigmoid")
+                  "Inception", "Pooling", "Relu", "Residual", "Sigmoid")
+COMPOSITE_LAYERS = ("Residual", "Inception")  # layers holding layers (a LayerStack)
 TOP_KEYS = ("format", "version", "model", "dtype", "weight_decay_lambda", "loss", "layers")
 
 
@@ -80,15 +81,22 @@ def check_architecture(arch, fields: Fields) -> int:
     return total
 
 
+def inner_specs(spec: dict) -> list:
+    """The specs of a (checked) composite layer's inner layers, in its LayerStack's order."""
+    if spec["type"] == "Inception":
+        return [inner for branch in spec["config"]["branches"] for inner in branch]
+    return spec["config"]["layers"]
+
+
 def declared_arrays(specs: list) -> dict[str, tuple[int, ...]]:
     """Key -> shape of every parameter and buffer the (checked) layer specs declare, named as
     LayerStack names them (W1, b1, ... per name; "Residual1.W1" inside a block)."""
     type_count, params, buffers = Counter(), {}, {}
     for spec in specs:
         type_count[spec["type"]] += 1
-        if spec["type"] == "Residual":
-            name = f"Residual{type_count['Residual']}"
-            inner = declared_arrays(spec["config"]["layers"])
+        if spec["type"] in COMPOSITE_LAYERS:
+            name = f"{spec['type']}{type_count[spec['type']]}"
+            inner = declared_arrays(inner_specs(spec))
             params.update({f"{name}.{k}": v for k, v in inner.items()})
             continue
         for part, table in (("params", params), ("buffers", buffers)):
@@ -126,12 +134,19 @@ class _Walk:
             shapes.update({k: self.shape(v, join(join(field, part), k))
                            for k, v in table.items()})
         config = f.obj(spec["config"], join(field, "config"), optional=None)
-        if name == "Residual":
+        if name in COMPOSITE_LAYERS:
             if depth + 1 > MAX_NESTING:
-                raise f.fail(field, f"nests Residual blocks more than {MAX_NESTING} deep")
-            f.obj(config, join(field, "config"), ("layers",))
-            return self.layers(config["layers"], join(join(field, "config"), "layers"),
-                               depth + 1)
+                raise f.fail(field, f"nests {name} blocks more than {MAX_NESTING} deep")
+            if name == "Residual":
+                f.obj(config, join(field, "config"), ("layers",))
+                return self.layers(config["layers"], join(join(field, "config"), "layers"),
+                                   depth + 1)
+            f.obj(config, join(field, "config"), ("branches",))
+            branches = join(join(field, "config"), "branches")
+            if not f.list(config["branches"], branches) or not all(config["branches"]):
+                raise f.fail(branches, "must hold at least one branch and a layer in each")
+            return sum(self.layers(branch, join(branches, i), depth + 1)
+                       for i, branch in enumerate(config["branches"]))
         check_layer(name, config, shapes, field, f)
         total = sum(math.prod(s) for s in shapes.values())
         if total > MAX_VALUES:

@@ -18,10 +18,12 @@ import numpy as np
 from dlscratch.errors import ModelFileError
 from dlscratch.io.arch_check import (
     CHECKED_LAYERS,
+    COMPOSITE_LAYERS,
     FORMAT,
     VERSION,
     check_architecture,
     declared_arrays,
+    inner_specs,
 )
 from dlscratch.io.atomic import atomic_write
 from dlscratch.io.fields import Fields, one_line, show
@@ -157,5 +159,5 @@ def _build(arch: dict, npz: SafeNpz):
 def _layer_types(specs: list):
     for spec in specs:
         yield spec["type"]
-        if spec["type"] == "Residual":
-            yield from _layer_types(spec["config"]["layers"])
+        if spec["type"] in COMPOSITE_LAYERS:
+            yield from _layer_types(inner_specs(spec))

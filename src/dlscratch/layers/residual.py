@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dlscratch.layers.base import Layer
 from dlscratch.layers.registry import build_layer, layer_spec, register
-from dlscratch.layers.stack import LayerStack
+from dlscratch.layers.stack import CompositeLayer, LayerStack
 
 
 @register
-class Residual(Layer):
+class Residual(CompositeLayer):
     """y = x + F(x), where F is a small stack of layers whose output has x's shape.
 
     Backward: dL/dx = dL/dy + dF/dx^T dL/dy - the identity path carries the gradient past F
@@ -19,18 +18,6 @@ class Residual(Layer):
     def __init__(self, layers):
         super().__init__()
         self.stack = LayerStack(layers)
-
-    @property
-    def params(self):
-        return self.stack.params
-
-    @property
-    def grads(self):
-        return self.stack.grads
-
-    @property
-    def buffers(self):
-        return self.stack.buffers
 
     def config(self):
         return {"layers": [layer_spec(layer) for layer in self.stack.layers]}

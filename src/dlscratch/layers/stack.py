@@ -73,3 +73,22 @@ class LayerStack:
             elif hasattr(layer, "rng"):
                 found.append(layer)
         return found
+
+
+class CompositeLayer(Layer):
+    """A layer made of other layers (Residual, Inception): it keeps them in `self.stack`,
+    whose parameters, gradients and buffers are its own ("Residual1.W1" in a network)."""
+
+    stack: LayerStack
+
+    @property
+    def params(self):
+        return self.stack.params
+
+    @property
+    def grads(self):
+        return self.stack.grads
+
+    @property
+    def buffers(self):
+        return self.stack.buffers
