@@ -143,6 +143,7 @@ def test_drawing_in_the_browser(browser, server, tmp_path):
     # a vertical stroke, in two halves with the button held: the bars move while drawing
     stroke(driver, vertical(45, 140), hold=True)
     wait_for(lambda: answers(driver) >= 1, what="an answer while drawing")
+    assert driver.find_element("id", "pad").get_attribute("data-pointer") == "mouse"
     time.sleep(0.3)  # the answer to the whole first half
     half, seen = bar_values(driver), answers(driver)
     more(driver, [(0, 10)] * 9)  # the button still held
@@ -223,4 +224,30 @@ def test_drawing_in_the_browser(browser, server, tmp_path):
     settle(driver, before)
     assert driver.find_element("id", "top").text in korean
     driver.save_screenshot(str(tmp_path / "page-ko.png"))
+    assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("kind", ["touch", "pen"])
+def test_a_finger_or_a_pen_draws_too(browser, server, kind):
+    """Pointer events of another kind than the mouse: a vertical stroke is a 1."""
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    driver = browser
+    driver.get(server.url)  # the default model: the two-layer one
+    wait_for(lambda: len(driver.find_elements("css selector", "#bars li")) == 10,
+             what="the 10 bars")
+    kinds = {"touch": interaction.POINTER_TOUCH, "pen": interaction.POINTER_PEN}
+    builder = ActionBuilder(driver, mouse=PointerInput(kinds[kind], kind), duration=10)
+    pad = driver.find_element("id", "pad")
+    builder.pointer_action.move_to(pad, 0, -95).pointer_down()
+    for _ in range(19):
+        builder.pointer_action.move_by(0, 10).pause(0.02)
+    builder.pointer_action.pointer_up()
+    builder.perform()
+    values = settle(driver, 0)
+    assert pad.get_attribute("data-pointer") == kind  # the page saw that kind of pointer
+    assert abs(sum(values) - 1) < 1e-6
+    assert shown_class(driver) == "1", values
     assert console_errors(driver) == []

@@ -100,6 +100,7 @@ function strokeTo(p) {
 pad.addEventListener("pointerdown", (event) => {
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
+  pad.dataset.pointer = event.pointerType;  // "mouse", "touch" or "pen": shown to the tests
   drawing = true;
   dot(point(event));
   inked = true;
