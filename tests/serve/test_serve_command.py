@@ -120,3 +120,82 @@ def test_without_any_run_the_default_model_is_trained_first(tmp_path, data_dir, 
     assert "img/s" in err  # the progress bar
     assert serve_cmd.choose_model(None, runs) == start  # the next time: that run, no training
     assert capsys.readouterr().out == ""
+
+
+def helper_pids(process: subprocess.Popen) -> list[int]:
+    """The serving helper processes a serve command started (its children)."""
+    with open(f"/proc/{process.pid}/task/{process.pid}/children") as f:
+        return [int(pid) for pid in f.read().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def wait_until_gone(pids: list[int], timeout: float = 20) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in pids if alive(pid)]
+
+
+def test_several_processes_answer_and_end_with_the_command(runs, test_digits):
+    """--threads 3: the command and 2 helper processes serve from one socket; 12 clients at
+    once all get their answers, each the same as the one the command gives alone; Ctrl-C ends
+    the helpers with it."""
+    import http.client
+    import threading
+
+    from tests.serve.conftest import drawing
+
+    digits, _ = test_digits
+    pngs = [drawing(d) for d in digits[:12]]
+    process = serve(str(runs / "two-layer"), "--runs", str(runs), "--port", "0", "--threads", "3")
+    try:
+        url = address_of(process)
+        helpers = helper_pids(process)
+        assert len(helpers) == 2
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        answers = {}
+
+        def client(k):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(5):
+                conn.request("POST", "/api/predict", pngs[k], {"Content-Type": "image/png"})
+                response = conn.getresponse()
+                assert response.status == 200
+                answers.setdefault(k, set()).add(tuple(json.load(response)["probabilities"]))
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(answers) == list(range(12))
+        assert all(len(a) == 1 for a in answers.values())  # every process: the same answer
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert wait_until_gone(helpers) == []
+
+
+def test_helpers_end_when_the_command_is_killed(runs):
+    """kill -9 of the command: its helpers see their pipe close and end too."""
+    process = serve(str(runs / "two-layer"), "--runs", str(runs), "--port", "0", "--threads", "2")
+    try:
+        url = address_of(process)
+        helpers = helper_pids(process)
+        assert len(helpers) == 1
+        with urllib.request.urlopen(url + "api/models", timeout=10) as response:
+            assert response.status == 200
+        process.kill()
+        process.wait(timeout=20)
+    finally:
+        process.kill()
+    assert wait_until_gone(helpers) == []

@@ -4,12 +4,14 @@ network classify it while you draw (dlscratch.serve).
 Without a model it serves the newest run under --runs (default runs/); with none there, it
 first trains the default two-layer model into runs/two-layer (with its progress bar). It
 listens on 127.0.0.1 (this machine only) unless --host says otherwise, prints its address,
-and runs until Ctrl-C (or SIGTERM), which stops it with one line.
+and runs until Ctrl-C (or SIGTERM), which stops it with one line. It answers from as many
+processes as dlscratch has threads (--threads; default the usable cores: serve.processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import sys
@@ -101,7 +103,9 @@ def exposure_warning(host: str, port: int) -> str | None:
 
 
 def run(args) -> int:
+    from dlscratch.kernels import get_num_threads, set_num_threads
     from dlscratch.serve import Catalogue, make_server
+    from dlscratch.serve.processes import ServingHelpers
 
     runs = Path(args.runs)
     start = choose_model(args.model, runs)
@@ -112,14 +116,18 @@ def run(args) -> int:
         server = make_server(catalogue, args.host, args.port)
     except OSError as exc:
         raise RunError(listen_error(exc, args.host, args.port)) from None
-    with server, failures.signals_interrupt():
+    processes = get_num_threads()  # --threads / DLSCRATCH_NUM_THREADS: the usable cores
+    helpers = ServingHelpers.start(server, processes - 1, runs, start, args.dataset)
+    set_num_threads(1)  # each process answers on one core
+    with server, failures.signals_interrupt(), contextlib.closing(helpers):
         entries = catalogue.refresh()
         model = entries[0]
         if warning := exposure_warning(args.host, server.server_address[1]):
             print(f"dlscratch: {warning}", file=sys.stderr, flush=True)
         print(f"model: {model.id} ({model.kind}, {model.dataset}) from {model.path}; "
               f"{len(entries)} model{'s' if len(entries) > 1 else ''} in the picker", flush=True)
-        print(f"serving at {server.url}  (Ctrl-C stops)", flush=True)
+        print(f"serving at {server.url}  ({processes} process{'es' if processes > 1 else ''}; "
+              "Ctrl-C stops)", flush=True)
         failures.doing("serving")
         try:
             server.serve_forever(poll_interval=0.25)

@@ -145,6 +145,19 @@ class DigitServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
+    @classmethod
+    def on_socket(cls, sock: socket.socket, catalogue: Catalogue) -> DigitServer:
+        """A DigitServer on a socket that already listens (another process's: see
+        serve.processes)."""
+        server = cls.__new__(cls)
+        server.catalogue, server.address_family = catalogue, sock.family
+        ThreadingHTTPServer.__init__(server, sock.getsockname()[:2], Handler,
+                                     bind_and_activate=False)
+        server.socket.close()  # the one it made: it serves from `sock` instead
+        server.socket, server.server_address = sock, sock.getsockname()
+        server.server_name, server.server_port = server.server_address[:2]
+        return server
+
     def handle_error(self, request, client_address):
         """One line on stderr instead of socketserver's traceback; a client that hung up or
         timed out is not an error of the server's."""
