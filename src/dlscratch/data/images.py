@@ -90,9 +90,11 @@ def _grayscale(img) -> np.ndarray:
         return _deep_grayscale(img)
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+        alpha = rgba.getchannel("A")
         gray = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-        return _on_paper(gray, alpha)
+        if alpha.getextrema()[0] == 255:  # opaque everywhere (a canvas painted white first)
+            return gray
+        return _on_paper(gray, np.asarray(alpha, dtype=np.float32) / 255.0)
     return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
@@ -135,8 +137,9 @@ def mnist_style(gray: np.ndarray, name: str = "image") -> np.ndarray:
     if gray.max() < 0.05:
         raise ImageError(f"{name}: the image is blank (no digit found)")
     gray = gray / gray.max()
-    ys, xs = np.nonzero(gray > 0.1)
-    crop = gray[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    ink = gray > 0.1
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
