@@ -14,6 +14,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
+from tests.components import missing
 
 from dlscratch import fonts
 from dlscratch.cli.main import main
@@ -22,15 +23,7 @@ from dlscratch.experiments.base import Context
 from dlscratch.experiments.korean import COMMON, koreanize, translate
 from dlscratch.experiments.registry import EXPERIMENTS
 
-IN_CI = bool(os.environ.get("CI"))
 NO_MNIST = ["activations", "shopping-graph", "vgg"]  # cheap figures that need no data files
-
-
-def missing(what: str):
-    """Fail in CI (the component must be installed there), skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} (CI must install it: see .ci/run)")
-    pytest.skip(what)
 
 
 @pytest.fixture

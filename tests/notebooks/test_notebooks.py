@@ -17,20 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.components import missing
 
-IN_CI = bool(os.environ.get("CI"))
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 KERNEL = "dlscratch-test"
 CELL_TIMEOUT_S = 300
-
-
-def missing(what: str):
-    """Fail in CI (the component must be installed there), skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} (CI must install it: see .ci/run)")
-    pytest.skip(what)
 
 
 def test_there_is_a_notebook_per_part_of_the_course():

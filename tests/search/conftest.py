@@ -23,17 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.components import missing
 
-IN_CI = bool(os.environ.get("CI"))
 # tiny trials: 240 training and 60 validation images, one epoch of 4 batches
 TINY = ["--limit", "300", "--batch-size", "60", "--epochs", "1", "--hidden", "20", "20"]
-
-
-def missing(what: str):
-    """Fail in CI (the component must be installed there), skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} (CI must install it: see .ci/run)")
-    pytest.skip(what)
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from tests.components import missing
 
-IN_CI = bool(os.environ.get("CI"))
 # the fixture models: (run folder, `dlscratch train` flags). The two-layer one must call a
 # mouse-drawn 1 and 0 in the browser test (about 97% on MNIST's test set, ~6 s on one thread);
 # the CNN and the Fashion-MNIST model only need to be real models of their kind
@@ -32,13 +32,6 @@ MODELS = {
     "fashion": ("--model", "two-layer", "--dataset", "fashion-mnist", "--limit", "2000",
                 "--iterations", "100"),
 }
-
-
-def missing(what: str):
-    """Fail in CI (the component must be installed there), skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} (CI must install it: see .ci/run)")
-    pytest.skip(what)
 
 
 @pytest.fixture(scope="session")
