@@ -252,3 +252,17 @@ def test_a_final_run_scores_the_test_set_once_at_the_end(cli, mnist_root, tmp_pa
     e = cli("evaluate", tmp_path / "run")
     assert e.code == 0, e.err
     assert e.out.splitlines()[1] == last.replace("test accuracy", "accuracy")
+
+
+def test_a_holdout_that_leaves_nothing_to_train_on_is_one_line(cli, mnist_root, tmp_path):
+    r = cli("train", "--model", "fast-cnn", "--limit", "100", "--holdout", "100", "--batch-size",
+            "50", "--out", tmp_path / "run")
+    assert r.code == 1 and r.err.count("\n") == 1
+    assert "--holdout 100 leaves no training image of the 100" in r.err
+
+
+def test_a_folder_without_a_model_is_one_line(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    r = cli("evaluate", tmp_path / "empty")
+    assert r.code == 1 and r.err.count("\n") == 1
+    assert "a folder without model.npz or ensemble.json" in r.err

@@ -58,3 +58,19 @@ def test_bad_uses():
         Ensemble([])
     with pytest.raises(ValueError, match="train its members"):
         Ensemble(members(1)).predict(np.zeros((1, 784)), train_flg=True)
+
+
+def test_a_members_scores_can_come_from_elsewhere():
+    """run(net, x, batch_size): how the command line gets each member's scores (split among the
+    threads); the averaging is the same."""
+    nets = members(2)
+    x = np.random.default_rng(2).random((4, 784)).astype(np.float32)
+    calls = []
+
+    def run(net, x, batch_size):
+        calls.append(batch_size)
+        return net.predict(x, batch_size=batch_size)
+
+    ensemble = Ensemble(nets)
+    np.testing.assert_array_equal(ensemble.probabilities(x, 2, run), ensemble.probabilities(x, 2))
+    assert calls == [2, 2]

@@ -85,19 +85,23 @@ def wants_images(net) -> bool:
 def member_probabilities(net, x, batch_size=None) -> np.ndarray:
     """(M, N, K): softmax of each member's scores on x (a network: M = 1), each network's
     batch split among the threads."""
-    from dlscratch.functions import softmax
-    from dlscratch.kernels.data_parallel import DataParallel
+    from dlscratch.nets.ensemble import Ensemble
 
-    return np.stack([softmax(DataParallel(member).predict(x, batch_size=batch_size))
-                     for member in getattr(net, "members", [net])])
+    ensemble = net if isinstance(net, Ensemble) else Ensemble([net])
+    return ensemble.member_probabilities(x, batch_size, run=_split_predict)
 
 
 def predict_scores(net, x, batch_size=None) -> np.ndarray:
     """Scores (N, K) of a network or an ensemble (log of its mean probabilities, so softmax
-    gives them back), split among the threads."""
+    gives them back), each network's batch split among the threads."""
+    from dlscratch.nets.ensemble import Ensemble
+
+    if isinstance(net, Ensemble):
+        return net.predict(x, batch_size=batch_size, run=_split_predict)
+    return _split_predict(net, x, batch_size)
+
+
+def _split_predict(net, x, batch_size):
     from dlscratch.kernels.data_parallel import DataParallel
 
-    if not hasattr(net, "members"):
-        return DataParallel(net).predict(x, batch_size=batch_size)
-    with np.errstate(divide="ignore"):
-        return np.log(member_probabilities(net, x, batch_size).mean(axis=0))
+    return DataParallel(net).predict(x, batch_size=batch_size)

@@ -31,20 +31,23 @@ class Ensemble:
     def dtype(self):
         return self.members[0].dtype
 
-    def member_probabilities(self, x, batch_size=None) -> np.ndarray:
-        """(M, N, K): each member's softmax output on x."""
-        return np.stack([softmax(net.predict(x, batch_size=batch_size)) for net in self.members])
+    def member_probabilities(self, x, batch_size=None, run=None) -> np.ndarray:
+        """(M, N, K): each member's softmax output on x. run(net, x, batch_size) gives a
+        member's scores (default: net.predict; the command line passes one that splits the
+        batch among the threads)."""
+        run = run or (lambda net, x, batch_size: net.predict(x, batch_size=batch_size))
+        return np.stack([softmax(run(net, x, batch_size)) for net in self.members])
 
-    def probabilities(self, x, batch_size=None) -> np.ndarray:
+    def probabilities(self, x, batch_size=None, run=None) -> np.ndarray:
         """(N, K): p = (1/M) sum_m softmax(member_m(x))."""
-        return self.member_probabilities(x, batch_size).mean(axis=0)
+        return self.member_probabilities(x, batch_size, run).mean(axis=0)
 
-    def predict(self, x, train_flg=False, batch_size=None) -> np.ndarray:
+    def predict(self, x, train_flg=False, batch_size=None, run=None) -> np.ndarray:
         """(N, K) scores log(p): softmax of them gives p back."""
         if train_flg:
             raise ValueError("an ensemble is not trained as one network: train its members")
         with np.errstate(divide="ignore"):
-            return np.log(self.probabilities(x, batch_size))
+            return np.log(self.probabilities(x, batch_size, run))
 
     def accuracy(self, x, t, batch_size=1000) -> float:
         return accuracy(self.probabilities(x, batch_size), t)
