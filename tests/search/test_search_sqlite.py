@@ -305,7 +305,9 @@ def test_workers_stop_when_the_command_is_killed(tmp_path, data_dir, optuna, sh)
     proc = sh.start_search(*args)
 
     def running_trials():
-        assert proc.poll() is None, "the search ended before a running trial was seen"
+        if proc.poll() is not None:
+            raise AssertionError("the search ended before a running trial was seen: "
+                                 f"{proc.communicate()[1]}")
         return [t for t in sh.trials(optuna, url)
                 if t.state.name == "RUNNING" and "pid" in t.user_attrs]
 
@@ -329,3 +331,29 @@ def test_workers_stop_when_the_command_is_killed(tmp_path, data_dir, optuna, sh)
     again = sh.run_search(*args)
     assert again.returncode == 0, again.stderr
     assert_each_index_once(sh.trials(optuna, url), 8)
+
+
+OPEN_AT = """
+import sys, time
+from dlscratch.search.study import open_storage
+url, start = sys.argv[1], float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+open_storage(url)
+"""
+
+
+def test_two_processes_making_the_same_new_database_both_open_it(tmp_path, optuna):
+    """Two commands (or a command and someone reading the study) opening a new SQLite file at
+    the same instant both create its tables: each must open it, not fail on "table ... already
+    exists" or a duplicate schema version."""
+    import subprocess
+    import sys
+    import time
+
+    for round_ in range(4):
+        url = f"sqlite:///{tmp_path / f'race{round_}.db'}"
+        start = str(time.time() + 3)  # after both interpreters have imported Optuna
+        procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, url, start],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], errors

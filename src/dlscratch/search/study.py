@@ -80,9 +80,13 @@ def open_storage(url: str, heartbeat: int | None = None):
         for attempt in range(3):
             try:
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine, **options)
-            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-                # another machine is creating the same tables this instant
-                if attempt == 2:
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError,
+                    sqlalchemy.exc.OperationalError) as exc:
+                # another process is creating the same tables this instant (SQLite says
+                # "table ... already exists" as an OperationalError, as it says "unable to open")
+                racing = not isinstance(exc, sqlalchemy.exc.OperationalError) or \
+                    "already exists" in str(exc)
+                if attempt == 2 or not racing:
                     raise
                 time.sleep(0.5 * (attempt + 1))
     except sqlalchemy.exc.ArgumentError:
