@@ -93,7 +93,7 @@ def elastic_displacement(rng: np.random.Generator, n: int, height: int, width: i
                          f"alpha={alpha!r}, sigma={sigma!r}")
     noise = rng.uniform(-1, 1, size=(n, 2, height, width))
     rows, cols = _gaussian_matrix(height, sigma), _gaussian_matrix(width, sigma)
-    return alpha * np.einsum("ia,nkab,jb->nkij", rows, noise, cols)
+    return alpha * (rows @ noise @ cols.T)  # G_rows U G_cols^T for every image and axis
 
 
 def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
