@@ -224,6 +224,51 @@ def test_sum_rows_equals_the_twin(shape):
     assert_twins(fast.sum_rows(a.T.copy().T), reference.sum_rows(a), "sum_rows, F order")
 
 
+# ---------------------------------------------------------------- batch norm's steps
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (20_000, 32), (3000, 64), (7, 40_000), (0, 4)])
+def test_batchnorm_steps_equal_the_twins(shape):
+    # (20,000, 32) and (3000, 64) span several row blocks; (7, 40,000) has blocks of one row
+    rng = np.random.default_rng(shape[1])
+    x, dout = rng.standard_normal(shape) + 3.0, rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
+    mu = x.mean(axis=0) if len(x) else np.zeros(shape[1])
+    xc, sum_sq = fast.bn_center(x, mu)
+    ref_xc, ref_sum_sq = reference.bn_center(x, mu)
+    assert_twins(xc, ref_xc, "bn_center x - mu")
+    assert_twins(sum_sq, ref_sum_sq, "bn_center sum of squares")
+    std = np.sqrt(ref_sum_sq / max(1, len(x)) + 1e-6)
+    xn, y = fast.bn_scale(xc, std, gamma, beta)
+    ref_xn, ref_y = reference.bn_scale(ref_xc, std, gamma, beta)
+    assert_twins(xn, ref_xn, "bn_scale xn")
+    assert_twins(y, ref_y, "bn_scale y")
+    sums, ref_sums = fast.bn_grad_sums(dout, xn), reference.bn_grad_sums(dout, ref_xn)
+    for got, want, what in zip(sums, ref_sums, ("dbeta", "dgamma"), strict=True):
+        assert_twins(got, want, what)
+    n = max(1, len(x))
+    assert_twins(fast.bn_input_grad(dout, xn, gamma, std, *ref_sums, n),
+                 reference.bn_input_grad(dout, ref_xn, gamma, std, *ref_sums, n), "bn_input_grad")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm_steps_keep_the_dtype_and_read_strided_rows(dtype):
+    # rows of a channels-last conv output seen through a transpose, and a column-major array
+    rng = np.random.default_rng(3)
+    for x in (rng.standard_normal((6, 5, 4, 3)).astype(dtype).reshape(-1, 3),
+              np.asfortranarray(rng.standard_normal((50, 7)).astype(dtype))):
+        mu, std = x.mean(axis=0), x.std(axis=0) + dtype(0.5)
+        gamma, beta = np.full(x.shape[1], 2, dtype), np.ones(x.shape[1], dtype)
+        xc, sum_sq = fast.bn_center(x, mu)
+        xn, y = fast.bn_scale(xc, std, gamma, beta)
+        dx = fast.bn_input_grad(x, xn, gamma, std, *fast.bn_grad_sums(x, xn), len(x))
+        for got in (xc, sum_sq, xn, y, dx):
+            assert got.dtype == dtype
+        tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {}
+        np.testing.assert_allclose(y, 2 * (x - mu) / std + 1, **tol)
+        np.testing.assert_allclose(sum_sq, ((x - mu) ** 2).sum(axis=0), **tol)
+
+
 # ---------------------------------------------------------------- the twins against loops
 
 

@@ -61,31 +61,29 @@ class BatchNormalization(Layer):
         if train_flg:
             n = len(x)
             mu = kernels.sum_rows(x) / n
-            xc = x - mu
-            var = kernels.sum_rows(xc * xc) / n
-            return self.from_rows(self.normalize(xc, mu, var))
+            xc, sum_sq = kernels.bn_center(x, mu)  # x - mu, sum of (x - mu)^2
+            return self.from_rows(self.normalize(xc, mu, sum_sq / n))
         xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
         return self.from_rows(self.gamma * xn + self.beta)
 
     def normalize(self, xc, mu, var):
-        """Training, from the batch's mu and var: gamma * xn + beta with xn = xc / std; the
-        running averages move towards mu and var."""
+        """Training, from the batch's mu and var: gamma * xn + beta with xn = xc / std (xc may
+        be overwritten); the running averages move towards mu and var."""
         self.std = np.sqrt(var + self.eps)
-        self.xn = xc / self.std
+        self.xn, y = kernels.bn_scale(xc, self.std, self.gamma, self.beta)
         m = self.momentum
         self.running_mean = m * self.running_mean + (1 - m) * mu
         self.running_var = m * self.running_var + (1 - m) * var
-        return self.gamma * self.xn + self.beta
+        return y
 
     def backward(self, dout):
         dout = self.as_rows(dout)
-        self.dbeta = kernels.sum_rows(dout)
-        self.dgamma = kernels.sum_rows(dout * self.xn)
+        self.dbeta, self.dgamma = kernels.bn_grad_sums(dout, self.xn)
         return self.from_rows(self.input_grad(dout, self.dbeta, self.dgamma, len(dout)))
 
     def input_grad(self, dout, dbeta, dgamma, n):
         """dx from the batch's sums dbeta and dgamma over its n values per feature."""
-        return self.gamma / self.std * (dout - dbeta / n - self.xn * (dgamma / n))
+        return kernels.bn_input_grad(dout, self.xn, self.gamma, self.std, dbeta, dgamma, n)
 
     def as_rows(self, x):
         """x as (rows, features): the values each feature is normalised over are a column."""
