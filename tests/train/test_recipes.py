@@ -36,6 +36,29 @@ def test_the_listed_flags_give_the_recipe_back():
         assert run_config(args) == recipe_config(name).replace(recipe=None)
 
 
+def test_no_augment_turns_a_recipes_augmentation_off():
+    """--no-augment beside --recipe record: no augmentation, and none of the recipe's
+    augmentation settings left behind; an augmentation flag given with it is refused."""
+    from dlscratch.train.run_config import AUGMENT_FIELDS
+
+    parser = argparse.ArgumentParser()
+    add_run_flags(parser)
+    parser.add_argument("--recipe")
+
+    def config(*flags):
+        args = parser.parse_args(["--recipe", "record", *flags])
+        args.resume, args.out = False, "unused"
+        return run_config(args)
+
+    off = config("--no-augment")
+    assert off.augment is False and off.model == "record-cnn"
+    assert all(getattr(off, name) == getattr(RunConfig, name) for name in AUGMENT_FIELDS)
+    assert config().elastic_alpha == RECIPES["record"]["elastic_alpha"]
+    with pytest.raises(ValueError, match="--elastic-alpha sets the augmentation: it needs "
+                                       "--augment"):
+        config("--no-augment", "--elastic-alpha", "3")
+
+
 def test_unknown_recipe():
     with pytest.raises(ValueError, match="recipe must be one of 'fast', 'accurate', 'record', "
                                          "got 'best'"):

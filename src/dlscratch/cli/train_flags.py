@@ -10,6 +10,7 @@ settings of the run.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from dlscratch.errors import RunError
 from dlscratch.train.run_config import (
+    AUGMENT_FIELDS,
     CHOICES,
     MAX_HIDDEN,
     MAX_ITERATIONS,
@@ -42,7 +44,8 @@ def add_run_flags(p) -> None:
     a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
     a("--dropout", type=float,
       help="dropout ratio (multi-layer, deep-cnn, bn-cnn, record-cnn)")
-    a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
+    a("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
+      help="batch norm (multi-layer)")
     a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
     a("--hidden", type=int, nargs="+",
       help=f"hidden layer sizes, each at most {MAX_HIDDEN:,} (one size but for multi-layer)")
@@ -52,8 +55,9 @@ def add_run_flags(p) -> None:
     a("--warmup", type=float, help="warm-up epochs for --schedule cosine (0)")
     a("--sampling", choices=CHOICES["sampling"],
       help="shuffled epochs (default) or the book's sampling with replacement")
-    a("--augment", action="store_true", default=None,
-      help="random shifts and rotations of every batch (CNNs); the flags below tune it")
+    a("--augment", action=argparse.BooleanOptionalAction, default=None,
+      help="random shifts and rotations of every batch (CNNs); the flags below tune it "
+           "(--no-augment: none, e.g. to turn off a recipe's)")
     a("--augment-shift", type=float, help="--augment: shifts of up to this many pixels (2)")
     a("--augment-angle", type=float, help="--augment: rotations of up to this many degrees (10)")
     a("--augment-scale", type=float, help="--augment: zooms by up to this fraction (0: none)")
@@ -93,6 +97,8 @@ def run_config(args) -> RunConfig:
         from dlscratch.train.recipes import recipe_config
 
         base = RunConfig.read(config_file) if config_file else recipe_config(recipe)
+        if given.get("augment") is False:  # --no-augment: the base's augmentation settings go
+            given = {**{name: getattr(RunConfig, name) for name in AUGMENT_FIELDS}, **given}
         with flags_in_errors():
             return base.replace(**given)
     if not args.resume:

@@ -46,6 +46,8 @@ CHOICES = {"model": MODELS, "dataset": ("mnist", "fashion-mnist"),
            "activation": ("relu", "sigmoid"), "schedule": ("constant", "step", "cosine"),
            "sampling": ("shuffle", "replacement"), "dtype": ("float32", "float64")}
 FORMAT, VERSION = "dlscratch-run-config", 2
+AUGMENT_FIELDS = ("augment_shift", "augment_angle", "augment_scale", "elastic_alpha",
+                  "elastic_sigma")  # what augment=True uses
 # fields new in version 2: a version-1 file reads as if it held their defaults
 ADDED_IN_2 = ("augment_shift", "augment_angle", "augment_scale", "elastic_alpha",
               "elastic_sigma", "holdout", "members", "recipe")
@@ -324,8 +326,7 @@ def _check_combinations(c: RunConfig) -> None:
     if c.augment and c.model not in CONV_MODELS:
         raise ValueError(f"augment=True works on images: use it with "
                          f"{', '.join(map(repr, CONV_MODELS))}, not model={c.model!r}")
-    for name in ("augment_shift", "augment_angle", "augment_scale", "elastic_alpha",
-                 "elastic_sigma"):
+    for name in AUGMENT_FIELDS:
         if getattr(c, name) != defaults[name] and not c.augment:
             raise ValueError(f"{name} sets the augmentation: it needs augment=True")
     check_model_options(c.model, c.activation, c.dropout, c.batchnorm, c.weight_decay,
