@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from tests.experiments.korean_text import assert_summary_korean
 
 from dlscratch.experiments.base import Context
 from dlscratch.experiments.runner import run_experiment
@@ -33,7 +34,8 @@ def needs_mnist():
 
 @pytest.fixture
 def run_quick(tmp_path, quick_ctx):
-    """run_quick(name) -> the NAME.json record, after checking NAME.png and NAME.json exist."""
+    """run_quick(name) -> the NAME.json record, after checking NAME.png and NAME.json exist and
+    that the summary reads in Korean (report.html with --lang ko)."""
 
     def run(name: str) -> dict:
         run_experiment(name, quick_ctx(tmp_path))
@@ -41,6 +43,7 @@ def run_quick(tmp_path, quick_ctx):
         record = json.loads((tmp_path / f"{name}.json").read_text())
         assert {"params", "numbers", "seed"} <= record.keys()
         assert record["quick"] is True and record["seed"] == 0
+        assert_summary_korean(record)
         return record
 
     return run

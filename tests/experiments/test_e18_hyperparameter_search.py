@@ -1,5 +1,7 @@
 import json
 
+from tests.experiments.korean_text import assert_summary_korean
+
 from dlscratch.experiments.base import Context
 from dlscratch.experiments.runner import run_experiment
 
@@ -16,6 +18,7 @@ def test_random_search_is_the_same_with_one_or_two_workers(needs_mnist, tmp_path
     assert {"params", "numbers", "seed"} <= one.keys()
     assert one["params"]["workers"] == 1 and two["params"]["workers"] == 2
     assert one["numbers"] == two["numbers"]
+    assert_summary_korean(one)
 
     ranked = one["numbers"]["ranked"]
     assert len(ranked) == one["params"]["trials"] == 6

@@ -1,5 +1,9 @@
 """--lang ko: figures and report.html in Korean, drawn with a font that has the Hangul glyphs.
 
+report.html's texts from the records (summary, course result, quick label) must read in Korean
+(tests/experiments/korean_text.py says what that means): the summary of every quick run that
+`run_quick` makes is checked there (conftest.py), the rest here.
+
 Where CI is set, a missing Hangul font fails the font test (`.ci/run` installs fonts-nanum);
 elsewhere it is skipped. The fallback (no such font: English figures, one warning) is tested
 everywhere by hiding every font from the lookup.
@@ -7,7 +11,10 @@ everywhere by hiding every font from the lookup.
 
 from __future__ import annotations
 
+import html
 import os
+import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -15,13 +22,22 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 from tests.components import missing
+from tests.experiments.korean_text import assert_korean, english_words
 
 from dlscratch import fonts
 from dlscratch.cli.main import main
 from dlscratch.experiments import runner
-from dlscratch.experiments.base import Context
-from dlscratch.experiments.korean import COMMON, koreanize, translate
-from dlscratch.experiments.registry import EXPERIMENTS
+from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL, Context
+from dlscratch.experiments.korean import (
+    COMMON,
+    QUICK_LABEL_KO,
+    experiment_table,
+    koreanize,
+    translate,
+)
+from dlscratch.experiments.records import quick_note
+from dlscratch.experiments.registry import EXPERIMENTS, get_experiment, names
+from dlscratch.experiments.report import MAX_TRANSLATED, render_report
 
 NO_MNIST = ["activations", "shopping-graph", "vgg"]  # cheap figures that need no data files
 
@@ -163,7 +179,7 @@ def test_koreanize_sets_the_font_only_on_korean_texts():
     fig, ax = matplotlib.pyplot.subplots()
     try:
         ax.set(title="accuracy", xlabel="SGD")
-        assert koreanize(fig, {}, "DejaVu Sans") == 1
+        assert koreanize(fig, COMMON, "DejaVu Sans") == 1
         assert ax.get_title() == "정확도" and ax.title.get_fontfamily()[0] == "DejaVu Sans"
         assert ax.xaxis.label.get_text() == "SGD"
     finally:
@@ -175,3 +191,74 @@ def test_has_glyphs_refuses_fonts_without_hangul_or_with_one_box_for_all():
     assert fonts.has_glyphs(dejavu, "abc") and not fonts.has_glyphs(dejavu, "가")
     assert not fonts.has_glyphs(os.devnull, "a")
     assert fonts.is_hangul("한") and fonts.is_hangul("ㄱ") and not fonts.is_hangul("a")
+
+
+def _record(module, **fields) -> dict:
+    info = module.INFO
+    return {"number": info.number, "name": info.name, "title": info.title,
+            "title_ko": info.title_ko, "course_result": info.course_result, "summary": "s",
+            "quick": True, "seed": 0, "elapsed_s": 1.0, "params": {}, "numbers": {}, **fields}
+
+
+def _short_of_the_course(module) -> dict:
+    """A quick record of `module` whose course_value number is worse than the course's."""
+    course = module.INFO.course_value
+    numbers = course.value - 0.5 if course.higher_is_better else course.value + 0.5
+    for part in reversed(course.key):
+        numbers = {part: numbers}
+    return _record(module, numbers=numbers, course_value=course.as_record())
+
+
+def test_korean_report_shows_the_result_and_the_course_in_korean(tmp_path):
+    record = runner.run_all(_ctx(tmp_path), names=["activations"])[0]
+    table = experiment_table("activations")
+    summary, course = (translate(record[key], table) for key in ("summary", "course_result"))
+    assert_korean(summary, "activations' summary")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"<b>결과:</b> {html.escape(summary)}<br>" in page
+    assert f"<b>강의:</b> {html.escape(course)}<br>" in page
+    assert f"<b>결과:</b> {html.escape(record['summary'])}" not in page
+    assert record["summary"] in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_every_quick_summary_is_checked_in_korean():
+    checked = {"activations"}  # the test above
+    for path in Path(__file__).parent.glob("test_e*.py"):
+        text = path.read_text(encoding="utf-8")
+        checked |= set(re.findall(r'run_quick\("([^"]+)"\)', text))  # run_quick checks it
+        if "assert_summary_korean(" in text:
+            checked |= set(re.findall(r'run_experiment\("([^"]+)"', text))
+    assert checked == set(names())
+
+
+def test_every_course_result_reads_in_korean():
+    for module in EXPERIMENTS:
+        name = module.INFO.name
+        assert_korean(translate(module.INFO.course_result, experiment_table(name)),
+                      f"{name}'s course result")
+
+
+def test_every_quick_label_reads_in_korean(tmp_path):
+    records = [_short_of_the_course(m) for m in EXPERIMENTS if m.INFO.course_value]
+    page = render_report(tmp_path, records, "ko")
+    assert page.count(f"<span class='quick'>{QUICK_LABEL_KO}</span>") == 1 + len(records)
+    assert QUICK_LABEL not in page  # the intro's label too
+    for record in records:
+        note = translate(quick_note(record), experiment_table(record["name"]))
+        key = "/".join(record["course_value"]["key"])
+        assert_korean(note, f"{record['name']}'s quick label", code=(key, FULL_REPORT))
+        assert html.escape(note.removeprefix(QUICK_LABEL_KO)) in page
+    assert QUICK_LABEL in render_report(tmp_path, records)  # English as before
+
+
+def test_korean_report_shows_long_or_unknown_texts_as_written(tmp_path):
+    long = "sigmoid(0) = " + "5" * MAX_TRANSLATED + ", step(0) = 0, ReLU(-1) = 0"
+    records = [_record(get_experiment("activations"), summary=long),
+               _record(get_experiment("activations"), number=99, name="edited", summary="odd")]
+    page = render_report(tmp_path, records, "ko")
+    assert f"<b>결과:</b> {long}<br>" in page and "<b>결과:</b> odd<br>" in page
+
+
+def test_the_korean_check_lets_through_only_names_and_code():
+    assert english_words("SGD 0.1, sigmoid(0) = 0.5, x_train float16 W1; 정확도 nan") == []
+    assert english_words("시험 accuracy 0.9 (train 0.8), lr 0.1") == ["accuracy", "train"]

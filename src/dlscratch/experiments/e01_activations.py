@@ -11,8 +11,13 @@ from dlscratch.functions import relu, sigmoid, step_function
 INFO = ExperimentInfo(1, "activations", "Activation functions", "활성화 함수",
                       "step jumps 0 -> 1 at 0; sigmoid(0) = 0.5; ReLU = max(0, x)")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"step": "계단 함수", "sigmoid": "시그모이드 함수", "ReLU": "ReLU 함수",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"sigmoid(0) = {}, step(0) = 0, ReLU(-1) = 0":
+          "시그모이드·계단·ReLU 함수의 값: sigmoid(0) = {}, step(0) = 0, ReLU(-1) = 0",
+      INFO.course_result: "계단 함수는 x = 0에서 0 -> 1로 바뀜; sigmoid(0) = 0.5; ReLU = max(0, x)",
+      # the figure
+      "step": "계단 함수", "sigmoid": "시그모이드 함수", "ReLU": "ReLU 함수",
       "step vs sigmoid": "계단 함수와 시그모이드 함수"}
 
 

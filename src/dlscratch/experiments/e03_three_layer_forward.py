@@ -15,8 +15,11 @@ from dlscratch.functions import identity, sigmoid
 INFO = ExperimentInfo(3, "three-layer-forward", "Three-layer network forward pass",
                       "3층 신경망 구현하기", "y = [0.3168, 0.6963]")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"input x": "입력 x", "y = a3 (identity)": "y = a3 (항등 함수)",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"y = {}": "출력 y = {}",  # the summary and the course's result
+      # the figure
+      "input x": "입력 x", "y = a3 (identity)": "y = a3 (항등 함수)",
       "3-layer network 2-3-2-2, forward pass on x = [1.0, 0.5]":
           "3층 신경망 2-3-2-2, x = [1.0, 0.5]의 순전파"}
 

@@ -17,8 +17,15 @@ INFO = ExperimentInfo(4, "mnist-samples", "The MNIST data set",
                       "x_train (60000, 784), t_train (60000,), x_test (10000, 784), "
                       "t_test (10000,); pixels 0..255")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"the first {} MNIST training images with their labels":
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"train {}, test {}, raw {} {}, normalized {} {}":
+          "훈련 {}, 시험 {}, 원본 {} {}, 정규화 후 {} {}",
+      INFO.course_result:
+          "x_train (60000, 784), t_train (60000,), x_test (10000, 784), t_test (10000,); 픽셀 값 "
+          "0..255",
+      # the figure
+      "the first {} MNIST training images with their labels":
           "MNIST 훈련 이미지 처음 {}장과 그 레이블"}
 
 

@@ -24,8 +24,14 @@ INFO = ExperimentInfo(4, "batch-inference", "Batch inference",
                       "the book's weights: accuracy 0.9352 one by one and in batches of 100",
                       course_value=CourseValue(("accuracy_batch",), 0.9352, "the book's weights"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"one by one": "한 장씩", "batch of 100": "100장씩 배치",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"accuracy {} one by one = {} in batches of 100; {} s vs {} s ({}x faster)":
+          "정확도: 한 장씩 {} = 100장씩 배치 {}; {}초 대 {}초 ({}배 빠름)",
+      INFO.course_result: "책의 가중치: 한 장씩이든 100장씩 배치든 정확도 0.9352",
+      INFO.course_value.source: "책의 가중치",
+      # the figure
+      "one by one": "한 장씩", "batch of 100": "100장씩 배치",
       "time to classify {} test images ({}x)": "시험 이미지 {}장의 분류 시간 ({}배)",
       "accuracy {} vs {}": "정확도 {} 대 {}"}
 

@@ -22,8 +22,15 @@ INFO = ExperimentInfo(5, "loss-functions", "Loss functions: MSE and cross-entrop
                       "class 2 right: MSE 0.0195 (SSE 0.0975), CE 0.5108; "
                       "0.6 on class 7: MSE 0.1195 (SSE 0.5975), CE 2.3026")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"right": "맞힌 출력", "wrong": "틀린 출력",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"right: MSE {}, SSE {}, CE {}; wrong: MSE {}, SSE {}, CE {}":
+          "맞힌 출력: MSE {}, SSE {}, CE {}; 틀린 출력: MSE {}, SSE {}, CE {}",
+      INFO.course_result:
+          "정답 클래스 2를 맞힌 출력: MSE 0.0195 (SSE 0.0975), CE 0.5108; 클래스 7에 0.6을 준 "
+          "출력: MSE 0.1195 (SSE 0.5975), CE 2.3026",
+      # the figure
+      "right": "맞힌 출력", "wrong": "틀린 출력",
       "{}: 0.6 on class {}": "{}: 클래스 {}에 0.6",
       "{}: y_2 = {}": "{}: y_2 = {}",
       "class (green: the correct class 2)": "클래스 (초록: 정답 클래스 2)",

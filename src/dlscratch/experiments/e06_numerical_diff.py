@@ -22,8 +22,17 @@ INFO = ExperimentInfo(6, "numerical-diff", "Numerical differentiation", "수치 
                       "slopes 0.1999999999990898 at x = 5 and 0.2999999999986347 at x = 10; "
                       "df/dx0 = 6.00000000000378, df/dx1 = 7.999999999999119 at (3, 4)")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"tangent at x = {}: slope {}": "x = {}에서의 접선: 기울기 {}",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"slopes {} at x = 5, {} at x = 10 (forward difference errors {}, central {}); df/dx0 = {}, "
+      "df/dx1 = {}":
+          "접선의 기울기: x = 5에서 {}, x = 10에서 {} (x = 5에서의 오차: 전방 차분 {}, 중심 차분 "
+          "{}); df/dx0 = {}, df/dx1 = {}",
+      INFO.course_result:
+          "접선의 기울기: x = 5에서 0.1999999999990898, x = 10에서 0.2999999999986347; (3, "
+          "4)에서 df/dx0 = 6.00000000000378, df/dx1 = 7.999999999999119",
+      # the figure
+      "tangent at x = {}: slope {}": "x = {}에서의 접선: 기울기 {}",
       "numerical_diff: central difference, h = 1e-4": "numerical_diff: 중심 차분, h = 1e-4",
       "forward (f(x+h) - f(x)) / h": "전방 차분 (f(x+h) - f(x)) / h",
       "central (f(x+h) - f(x-h)) / 2h": "중심 차분 (f(x+h) - f(x-h)) / 2h",

@@ -16,8 +16,15 @@ from dlscratch.gradient import numerical_gradient
 INFO = ExperimentInfo(7, "gradient-field", "The gradient", "기울기",
                       "numerical_gradient at (3, 4): [6, 8]; (0, 2): [0, 4]; (3, 0): [6, 0]")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"minimum (0, 0)": "최솟값 (0, 0)",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"grad at {}: {}; grad at {}: {}; grad at {}: {}":
+          "{}에서의 기울기: {}; {}에서의 기울기: {}; {}에서의 기울기: {}",
+      INFO.course_result:
+          "numerical_gradient로 구한 기울기: (3, 4)에서 [6, 8]; (0, 2)에서 [0, 4]; (3, 0)에서 "
+          "[6, 0]",
+      # the figure
+      "minimum (0, 0)": "최솟값 (0, 0)",
       "-grad f for f(x0, x1) = x0^2 + x1^2 (numerical_gradient)":
           "f(x0, x1) = x0^2 + x1^2의 기울기에 음수를 붙인 벡터 (numerical_gradient)"}
 

@@ -19,8 +19,15 @@ INFO = ExperimentInfo(8, "gradient-descent", "Gradient descent", "경사 하강�
                       "lr 0.1: (-6.1e-10, 8.1e-10); lr 10: (-2.58e13, -1.29e12); "
                       "lr 1e-10: (-2.99999994, 3.99999992)")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"lr = 0.1 (100 steps)": "lr = 0.1 (100단계)", "start (-3, 4)": "시작점 (-3, 4)",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"lr {}: {}; lr {}: {}; lr {}: {}":
+          "경사 하강법의 도착점 – 학습률 {}: {}; 학습률 {}: {}; 학습률 {}: {}",
+      INFO.course_result:
+          "경사 하강법의 도착점 – 학습률 0.1: (-6.1e-10, 8.1e-10); 학습률 10: (-2.58e13, "
+          "-1.29e12); 학습률 1e-10: (-2.99999994, 3.99999992)",
+      # the figure
+      "lr = 0.1 (100 steps)": "lr = 0.1 (100단계)", "start (-3, 4)": "시작점 (-3, 4)",
       "gradient descent on f = x0^2 + x1^2": "f = x0^2 + x1^2의 경사 하강법",
       "distance from the minimum |x|": "최솟값까지의 거리 |x|",
       "too large lr diverges, too small lr stalls": "학습률이 너무 크면 발산, 너무 작으면 정체"}

@@ -20,8 +20,13 @@ INFO = ExperimentInfo(10, "gradient-check", "Gradient check", "오차역전파�
                       "tiny differences; the book prints W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, "
                       "b2 1.2e-10")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"mean |backprop - numerical|": "평균 |오차역전파법 - 수치 미분|",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"mean |backprop - numerical|: {}": "평균 |오차역전파법 - 수치 미분|: {}",
+      INFO.course_result:
+          "차이가 아주 작음; 책의 출력은 W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, b2 1.2e-10",
+      # the figure
+      "mean |backprop - numerical|": "평균 |오차역전파법 - 수치 미분|",
       "gradient check, TwoLayerNet 784-50-10, 3 images, float64":
           "기울기 확인, TwoLayerNet 784-50-10, 이미지 3장, float64"}
 

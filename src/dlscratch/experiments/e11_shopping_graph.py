@@ -20,8 +20,17 @@ INFO = ExperimentInfo(11, "shopping-graph", "Computational graph: the shopping e
                       "apples: price 220; d/d apple 2.2, d/d apple num 110, d/d tax 200. "
                       "apples and oranges: price 715; 110, 2.2, 3.3, 165, d/d tax 650")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"apple": "사과", "apple num": "사과 개수", "orange": "귤", "orange num": "귤 개수",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"apples: price {}, d_apple {}, d_apple_num {}, d_tax {}; apples and oranges: price {}, "
+      "d_apple_num {}, d_apple {}, d_orange {}, d_orange_num {}, d_tax {}":
+          "사과: 지불 금액 {}, 미분 – 사과 {}, 사과 개수 {}, 소비세 {}; 사과와 귤: 지불 금액 {}, "
+          "미분 – 사과 개수 {}, 사과 {}, 귤 {}, 귤 개수 {}, 소비세 {}",
+      INFO.course_result:
+          "사과: 지불 금액 220; 미분 – 사과 2.2, 사과 개수 110, 소비세 200. 사과와 귤: 지불 금액 "
+          "715; 미분 – 사과 개수 110, 사과 2.2, 귤 3.3, 귤 개수 165, 소비세 650",
+      # the figure
+      "apple": "사과", "apple num": "사과 개수", "orange": "귤", "orange num": "귤 개수",
       "tax": "소비세", "price": "지불 금액",
       "2 apples at 100 with 10% tax (black: forward, red: backward)":
           "100원짜리 사과 2개, 소비세 10% (검정: 순전파, 빨강: 역전파)",

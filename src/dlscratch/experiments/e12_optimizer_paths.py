@@ -25,8 +25,15 @@ INFO = ExperimentInfo(12, "optimizer-paths", "Optimizer paths on x^2/20 + y^2",
                       "SGD zig-zags in y; Momentum rolls; AdaGrad goes straight along x; "
                       "Adam rolls with smaller swings")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"end ({}, {})": "도착점 ({}, {})"}
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"distance to (0, 0) after {} steps: {}; SGD's y flips sign at {} of {} steps":
+          "{0}단계 후 (0, 0)까지의 거리: {1}; SGD는 {3}단계 중 {2}단계에서 y의 부호가 바뀜",
+      INFO.course_result:
+          "SGD는 y 방향으로 지그재그로 움직임; 모멘텀은 공이 구르듯 움직임; AdaGrad는 x 방향으로 "
+          "곧게 나아감; Adam은 더 작게 흔들리며 구름",
+      # the figure
+      "end ({}, {})": "도착점 ({}, {})"}
 
 
 def f(x, y):

@@ -22,8 +22,14 @@ INFO = ExperimentInfo(13, "optimizer-mnist", "Update rules compared on MNIST",
                           "our full run at the course's settings, 2,000 iterations",
                           higher_is_better=False))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"MNIST, 5-layer ReLU net, batch 128": "MNIST, 5층 ReLU 신경망, 배치 128"}
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"final loss (mean of last {}): {}; slowest: {}":
+          "최종 손실 (마지막 {}회의 평균): {}; 가장 느림: {}",
+      INFO.course_result: "SGD가 가장 느리게 학습함; 모멘텀, AdaGrad, Adam은 손실을 훨씬 빨리 줄임",
+      INFO.course_value.source: "강의 설정으로 돌린 전체 실행, 2,000회 반복",
+      # the figure
+      "MNIST, 5-layer ReLU net, batch 128": "MNIST, 5층 ReLU 신경망, 배치 128"}
 
 # (name, learning rate): the book's four, plus RMSprop and Nesterov.
 OPTIMIZERS = [("SGD", 0.01), ("Momentum", 0.01), ("AdaGrad", 0.01), ("Adam", 0.001),

@@ -25,8 +25,17 @@ INFO = ExperimentInfo(14, "init-activations", "Distribution of hidden-layer acti
                       "sigmoid + std 1: values at 0 and 1; std 0.01: all near 0.5; Xavier: spread. "
                       "ReLU + std 0.01: collapse to 0; He keeps the spread in every layer")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"{}-layer": "{}층", "sigmoid, std 1": "시그모이드, std 1",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"ReLU 5th-layer std: He {} (1st {}), std 0.01 {}; sigmoid std 1: {}+ of values below 0.05 "
+      "or above 0.95":
+          "ReLU, 5번째 층 활성화값의 표준편차: He 초기값 {} (1번째 층 {}), 표준편차 0.01 초기값 "
+          "{}; 시그모이드 + 표준편차 1 초기값: 값의 {} 이상이 0.05 미만이거나 0.95 초과",
+      INFO.course_result:
+          "시그모이드 + 표준편차 1: 값이 0과 1에 몰림; 표준편차 0.01: 모두 0.5 근처; Xavier: "
+          "고르게 퍼짐. ReLU + 표준편차 0.01: 0으로 쏠림; He 초기값은 모든 층에서 퍼짐을 유지",
+      # the figure
+      "{}-layer": "{}층", "sigmoid, std 1": "시그모이드, std 1",
       "sigmoid, std 0.01": "시그모이드, std 0.01", "sigmoid, Xavier": "시그모이드, Xavier",
       "Activation histograms: 1000 inputs, 5 layers of 100 units":
           "활성화값 히스토그램: 입력 1000개, 뉴런 100개인 층 5개"}

@@ -24,8 +24,16 @@ INFO = ExperimentInfo(15, "init-mnist", "Weight initialisation compared on MNIST
                           "our full run at the course's settings, 2,000 iterations",
                           higher_is_better=False))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"MNIST, 5-layer ReLU net, SGD lr 0.01, batch 128":
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"final loss (mean of last {}): std=0.01 {}, Xavier {}, He {}":
+          "최종 손실 (마지막 {}회의 평균): 표준편차 0.01 {}, Xavier {}, He {}",
+      INFO.course_result:
+          "표준편차 0.01은 전혀 학습하지 못함 (손실이 ~2.30에 머묾); He가 가장 빨리 학습하고 "
+          "그다음이 Xavier",
+      INFO.course_value.source: "강의 설정으로 돌린 전체 실행, 2,000회 반복",
+      # the figure
+      "MNIST, 5-layer ReLU net, SGD lr 0.01, batch 128":
           "MNIST, 5층 ReLU 신경망, SGD lr 0.01, 배치 128"}
 
 INITS = {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}

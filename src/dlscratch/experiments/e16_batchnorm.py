@@ -24,8 +24,19 @@ INFO = ExperimentInfo(16, "batchnorm", "Batch normalisation", "배치 정규화"
                           ("mean_final_train_acc_bn",), 0.783,
                           "our full run at the course's settings, 16 scales x 20 epochs"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"Batch Normalization": "배치 정규화", "Normal (without BN)": "일반 (배치 정규화 없음)",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"batch norm ends higher at {} of {} weight scales; mean final train acc {} with BN vs {} "
+      "without":
+          "가중치 초기값의 표준편차 {1}가지 중 {0}가지에서 배치 정규화를 쓴 쪽이 더 높게 끝남; "
+          "최종 훈련 정확도 평균: 배치 정규화 사용 {2}, 미사용 {3}",
+      "{} ({} run(s) diverged)": "{} (발산한 학습 {}회)",
+      INFO.course_result:
+          "배치 정규화를 쓰면 더 빨리 학습하고, 가중치 초기값의 표준편차가 거의 어떤 값이든 "
+          "학습됨; 쓰지 않으면 작은 (그리고 아주 큰) 표준편차에서는 전혀 학습하지 못함",
+      INFO.course_value.source: "강의 설정으로 돌린 전체 실행, 표준편차 16가지 x 20에폭",
+      # the figure
+      "Batch Normalization": "배치 정규화", "Normal (without BN)": "일반 (배치 정규화 없음)",
       "Train accuracy, {} MNIST images, 784-[100]*5-10, SGD lr 0.01":
           "훈련 정확도, MNIST 이미지 {}장, 784-[100]*5-10, SGD lr 0.01"}
 

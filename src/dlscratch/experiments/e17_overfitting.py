@@ -23,8 +23,18 @@ INFO = ExperimentInfo(17, "overfitting", "Overfitting, weight decay and dropout"
                           ("final_train_acc", "plain"), 1.0,
                           "the course: train accuracy reaches 1.0"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"plain": "규제 없음", "weight decay 0.1": "가중치 감소 0.1", "dropout 0.2": "드롭아웃 0.2",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"train/test accuracy gap: plain {} (train {}), weight decay 0.1 {} (train {}), dropout 0.2 "
+      "{} (train {})":
+          "훈련·시험 정확도 차이: 규제 없음 {} (훈련 {}), 가중치 감소 0.1 {} (훈련 {}), 드롭아웃 "
+          "0.2 {} (훈련 {})",
+      INFO.course_result:
+          "규제가 없으면 훈련 정확도가 1.0에 이르고 시험 정확도와의 차이가 큼; 가중치 감소와 "
+          "드롭아웃이 그 차이를 줄임",
+      INFO.course_value.source: "강의: 훈련 정확도가 1.0에 이름",
+      # the figure
+      "plain": "규제 없음", "weight decay 0.1": "가중치 감소 0.1", "dropout 0.2": "드롭아웃 0.2",
       "{} training images, 784-[100]*6-10, SGD lr 0.01":
           "훈련 이미지 {}장, 784-[100]*6-10, SGD lr 0.01"}
 

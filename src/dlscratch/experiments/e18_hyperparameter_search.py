@@ -33,8 +33,16 @@ INFO = ExperimentInfo(18, "hyperparameter-search", "Random hyperparameter search
                           ("best_val_acc",), 0.82,
                           "our full run at the course's settings, 100 trials x 50 epochs"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"Best-{}: lr {}, wd {}": "{}위: lr {}, wd {}",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"best val acc {} (lr {}); best 5: lr {} to {}, weight decay {} to {}":
+          "최고 검증 정확도 {} (학습률 {}); 상위 5개: 학습률 {} ~ {}, 가중치 감소 {} ~ {}",
+      INFO.course_result:
+          "가장 좋은 시도들은 학습률 약 0.001 ~ 0.01, 가중치 감소 약 1e-8 ~ 1e-6; 범위를 그만큼 "
+          "좁혀 다시 탐색",
+      INFO.course_value.source: "강의 설정으로 돌린 전체 실행, 시도 100회 x 50에폭",
+      # the figure
+      "Best-{}: lr {}, wd {}": "{}위: lr {}, wd {}",
       "Random search: best {} of {} trials (solid: validation, dashed: train), {} epochs":
           "무작위 탐색: 시도 {1}회 중 상위 {0}개 (실선: 검증, 점선: 훈련), {2}에폭"}
 

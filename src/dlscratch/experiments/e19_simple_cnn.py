@@ -25,8 +25,18 @@ INFO = ExperimentInfo(19, "simple-cnn", "A simple CNN and its learned filters", 
                       "learned first-layer filters respond to edges and blobs",
                       course_value=CourseValue(("test_acc",), 0.989, "the book, 20 epochs"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"the 30 first-layer filters (5x5), {}": "첫 번째 층의 필터 30개 (5x5), {}",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"test accuracy {}, train {} after {} epochs on {} images ({} s of training); most "
+      "vertical-edge filter {}, most horizontal {}":
+          "이미지 {3}장으로 {2}에폭 학습한 뒤 시험 정확도 {0}, 훈련 정확도 {1} (학습 {4}초); "
+          "세로 에지에 가장 강하게 반응하는 필터 {5}, 가로 에지는 필터 {6}",
+      INFO.course_result:
+          "SimpleConvNet, 20에폭: 시험 정확도 약 98.9% (훈련 99.8%); 학습된 첫 번째 층의 필터는 "
+          "에지와 얼룩에 반응함",
+      INFO.course_value.source: "책, 20에폭",
+      # the figure
+      "the 30 first-layer filters (5x5), {}": "첫 번째 층의 필터 30개 (5x5), {}",
       "before training (random, std 0.01)": "학습 전 (무작위, std 0.01)",
       "after training ({} epochs)": "학습 후 ({}에폭)",
       "test image 0 (label {})": "시험 이미지 0 (레이블 {})",

@@ -25,8 +25,16 @@ INFO = ExperimentInfo(20, "deep-cnn", "A deep CNN and the images it gets wrong",
                       "float16 weights give the same accuracy",
                       course_value=CourseValue(("test_acc",), 0.993, "the book, 20 epochs"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"true {} / pred {}": "정답 {} / 예측 {}",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"test accuracy {} ({} of {} wrong); with float16 weights {}, {} predictions change":
+          "시험 정확도 {0} (이미지 {2}장 중 {1}장 오답); float16 가중치로는 {3}, 예측이 바뀐 "
+          "이미지 {4}장",
+      INFO.course_result:
+          "DeepConvNet, 20에폭: 시험 정확도 약 99.3-99.4%; float16 가중치로도 정확도가 같음",
+      INFO.course_value.source: "책, 20에폭",
+      # the figure
+      "true {} / pred {}": "정답 {} / 예측 {}",
       "DeepConvNet: {} of {} test images misclassified (test accuracy {}); the first {} shown":
           "DeepConvNet: 시험 이미지 {1}장 중 {0}장을 잘못 인식 (시험 정확도 {2}); "
           "처음 {3}장"}

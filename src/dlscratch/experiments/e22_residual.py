@@ -40,8 +40,17 @@ INFO = ExperimentInfo(22, "residual", "Skip connections (ResNet)", "ResNet (스�
                           ("test_acc", "residual"), 0.972,
                           "our full run at the course's settings, 800 iterations"))
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"plain": "일반 신경망", "residual": "잔차 신경망",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"after {} iterations: plain loss {} (test acc {}), residual {} (test acc {}); first-conv "
+      "gradient at init {} times larger with skip connections":
+          "{}회 반복 후: 일반 신경망 손실 {} (시험 정확도 {}), 잔차 신경망 손실 {} (시험 정확도 "
+          "{}); 초기화 직후 첫 합성곱 계층의 기울기가 스킵 연결이 있을 때 {}배 큼",
+      INFO.course_result:
+          "스킵 연결이 있으면 아주 깊은 신경망도 학습됨: 기울기가 지름길을 통해 역방향으로 전달됨",
+      INFO.course_value.source: "강의 설정으로 돌린 전체 실행, 800회 반복",
+      # the figure
+      "plain": "일반 신경망", "residual": "잔차 신경망",
       "ln 10 (guessing)": "ln 10 (무작위 추측)",
       "loss (moving average of 10)": "손실 (10회 이동 평균)",
       "conv layer (1 = next to the input)": "합성곱 계층 (1 = 입력 쪽)",

@@ -30,8 +30,17 @@ INFO = ExperimentInfo(23, "deeper-fewer-params", "Deeper stacks need fewer param
                       "two 3x3 convolutions see the same 5x5 window as one 5x5 convolution "
                       "with 18 instead of 25 weights per channel pair")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"one 5x5": "5x5 한 번", "two 3x3": "3x3 두 번",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"receptive field {} for both; weights per channel pair {} (one 5x5) vs {} (two 3x3); test "
+      "accuracy {} vs {} in {} s vs {} s of training":
+          "수용 영역은 둘 다 {}; 채널 쌍당 가중치 {} (5x5 한 번) 대 {} (3x3 두 번); 시험 정확도 "
+          "{} 대 {}, 훈련 시간 {}초 대 {}초",
+      INFO.course_result:
+          "3x3 합성곱 두 번은 5x5 합성곱 한 번과 같은 5x5 영역을 보면서 채널 쌍당 가중치가 "
+          "25개가 아닌 18개",
+      # the figure
+      "one 5x5": "5x5 한 번", "two 3x3": "3x3 두 번",
       "weights per channel pair": "채널 쌍당 가중치 수",
       "receptive field {}x{} for both": "수용 영역은 둘 다 {}x{}",
       "block parameters {} vs {}": "블록의 매개변수 {} 대 {}",

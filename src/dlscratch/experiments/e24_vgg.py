@@ -28,8 +28,17 @@ INFO = ExperimentInfo(24, "vgg", "DeepConvNet as VGG blocks", "VGG",
                       "VGG: 3x3 convolutions stacked 2-4 times between poolings, then fully "
                       "connected layers (16 or 19 weighted layers)")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"block": "블록", "layer": "계층", "output": "출력", "head": "완전연결",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"{} VGG blocks of {} 3x3 convs + head: {} weighted layers, {} parameters, {} multiply-adds "
+      "per image":
+          "VGG 블록 {}개 (블록별 3x3 합성곱 {}개) + 완전연결 계층: 가중치가 있는 계층 {}개, "
+          "매개변수 {}개, 이미지 한 장당 곱셈-덧셈 {}번",
+      INFO.course_result:
+          "VGG: 풀링 사이에 3x3 합성곱을 2~4번 쌓고 그 뒤에 완전연결 계층 (가중치가 있는 계층 "
+          "16개 또는 19개)",
+      # the figure
+      "block": "블록", "layer": "계층", "output": "출력", "head": "완전연결",
       "block {}": "블록 {}", "{} ({})": "{} ({})",
       "DeepConvNet's layers as VGG blocks: {} parameters, {} multiply-adds per image":
           "VGG 블록으로 본 DeepConvNet의 계층: 매개변수 {}개, 이미지 한 장당 곱셈-덧셈 {}번",

@@ -30,8 +30,17 @@ INFO = ExperimentInfo(25, "inception", "GoogLeNet's inception block", "GoogLeNet
                       "GoogLeNet: parallel 1x1, 3x3, 5x5 convolutions and pooling, their "
                       "outputs concatenated; 1x1 convolutions reduce the channels")
 
-# the figure's text in Korean (--lang ko; see experiments/korean.py)
-KO = {"input {} channels": "입력 {}채널", "concatenate: {} channels": "채널 방향으로 연결: {}채널",
+# the report's texts (the summary, the course's result) and the figure's in Korean
+# (--lang ko; see experiments/korean.py)
+KO = {"block {} = {} channels with {} parameters (a plain 3x3 conv: {}, 5x5: {}); test accuracy "
+      "{} after {} epochs ({} s)":
+          "인셉션 블록 {0} = {1}채널, 매개변수 {2}개 (일반 3x3 합성곱은 {3}개, 5x5는 {4}개); "
+          "{6}에폭 후 시험 정확도 {5} ({7}초)",
+      INFO.course_result:
+          "GoogLeNet: 1x1, 3x3, 5x5 합성곱과 풀링을 나란히 적용한 뒤 출력을 채널 방향으로 연결; "
+          "1x1 합성곱으로 채널 수를 줄임",
+      # the figure
+      "input {} channels": "입력 {}채널", "concatenate: {} channels": "채널 방향으로 연결: {}채널",
       "{}x{} conv, {} ch": "{}x{} 합성곱, {}채널", "3x3 max pool": "3x3 최대 풀링",
       "{} parameters": "매개변수 {}개", "inception block": "인셉션 블록",
       "the inception block in the network": "신경망 속 인셉션 블록",

@@ -1,17 +1,23 @@
-"""Figures in Korean (`dlscratch experiment ... --lang ko`): English phrases and their Korean.
+"""Figures and report.html in Korean (`dlscratch experiment ... --lang ko`): English phrases
+and their Korean.
 
-An experiment draws its figure in English, as always. With --lang ko the runner then looks up
-every text of the figure (titles, axis labels, legends, tick labels, notes) in a table of
-en -> ko pairs: COMMON below, which every figure shares, and the experiment's own `KO` table
-beside its drawing code. A phrase with numbers in it is written with {} where they go:
+An experiment draws its figure and writes its summary in English, as always. With --lang ko
+the runner then looks up every text of the figure (titles, axis labels, legends, tick labels,
+notes), and report.html each record's summary, course result and quick label, in a table of
+en -> ko pairs (`experiment_table`): COMMON below, which every experiment shares, and the
+experiment's own `KO` table beside its code. A phrase with numbers in it is written with {}
+where they go (a summary is one such phrase, its numbers in {}):
 
     KO = {"loss (smoothed)": "손실 (평활화)",
           "test accuracy (first {} images)": "시험 정확도 (처음 {}개 이미지)"}
 
 What a {} stands for is looked up again ("{} (lr {})" turns "train (lr 0.1)" into
 "훈련 (lr 0.1)"); a text with several lines is looked up line by line; a text found nowhere
-stays English (a number, a formula, an optimizer's name). A translated text is drawn in the
-Hangul font (`dlscratch.fonts.hangul_font`), with DejaVu Sans for any glyph it lacks.
+stays English (a number, a formula, an optimizer's name). Phrases with {} are tried in table
+order, COMMON's first, and the first that fits wins: a whole summary therefore comes first in
+its KO table, before the figure's shorter phrases ("accuracy {} vs {}" fits a summary too).
+A figure's translated text is drawn in the Hangul font (`dlscratch.fonts.hangul_font`), with
+DejaVu Sans for any glyph it lacks.
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ from matplotlib.category import StrCategoryFormatter
 from matplotlib.text import Text
 from matplotlib.ticker import FixedFormatter, Formatter, FuncFormatter
 
+from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL
 from dlscratch.fonts import is_hangul
+
+QUICK_LABEL_KO = "빠른 모드: 예시용"
 
 # Words and phrases that many figures use
 COMMON = {
@@ -36,7 +45,24 @@ COMMON = {
     "parameters": "매개변수", "multiply-adds": "곱셈-덧셈",
     "time (s)": "시간 (초)", "training time (s)": "훈련 시간 (초)", "{} s": "{}초",
     "receptive field": "수용 영역",
+    # the quick label (records.quick_note) in report.html
+    QUICK_LABEL: QUICK_LABEL_KO,
+    f"{QUICK_LABEL}: {{}} = {{}} here vs {{}} ({{}}); see the full run, {FULL_REPORT}":
+        f"{QUICK_LABEL_KO}: {{}} = 이번 실행 {{}}, 기준값 {{}} ({{}}); 전체 실행의 결과는 "
+        f"{FULL_REPORT} 참고",
 }
+
+
+def experiment_table(name: str) -> dict[str, str]:
+    """COMMON + the `KO` table of the experiment called `name` (COMMON alone for a name that is
+    not registered, e.g. in an edited record)."""
+    from dlscratch.experiments.registry import get_experiment
+
+    try:
+        own = getattr(get_experiment(name), "KO", {})
+    except ValueError:
+        own = {}
+    return {**COMMON, **own}
 
 
 @functools.cache
@@ -59,9 +85,9 @@ def translate(text: str, table: dict[str, str]) -> str:
 
 
 def koreanize(fig, table: dict[str, str], font: str) -> int:
-    """Translate every text of `fig` by COMMON + `table`; draw the Korean ones in `font`.
-    Returns how many texts were translated (tick labels of words are translated as drawn)."""
-    table = {**COMMON, **table}
+    """Translate every text of `fig` by `table` (`experiment_table`); draw the Korean ones in
+    `font`. Returns how many texts were translated (tick labels of words are translated as
+    drawn)."""
     for ax in fig.axes:
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             _translate_word_ticks(ax, name, axis, table, font)

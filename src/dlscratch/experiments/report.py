@@ -11,6 +11,11 @@ edit), so the page is built on three rules:
   signature; otherwise the page shows the path as escaped text with a note;
 - summary.md (a Markdown table) gets the same text with '<' written as '&lt;', so no cell can
   open an HTML tag where Markdown is rendered.
+
+With lang="ko" a record's summary, course result and quick label are shown in Korean by its
+experiment's table (`korean.experiment_table`); a text no phrase fits, or one longer than
+MAX_TRANSLATED (the phrases' patterns are not run on arbitrarily long edited text), stays as
+written. summary.md is always English.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import re
 from pathlib import Path
 
 from dlscratch.experiments.base import FULL_REPORT, QUICK_LABEL
+from dlscratch.experiments.korean import experiment_table, translate
 from dlscratch.experiments.records import check_record, quick_note, read_records
 from dlscratch.io.atomic import atomic_write_text
 
 __all__ = ["markdown_table", "read_records", "render_report", "write_report"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TRANSLATED = 400  # characters: the longest summary, course result or quick note is ~250
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}h2 small{color:#666;font-weight:normal}
 img{max-width:100%}table{border-collapse:collapse;font-size:90%}
@@ -84,16 +91,27 @@ def figure(out_dir: Path, name: str) -> str:
             f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">')
 
 
-def _label(record: dict) -> str:
-    """The quick label as HTML ('' when the result is not below the course's value)."""
+def _in(lang: str, name: str = ""):
+    """A function giving a text of experiment `name`'s record in `lang` (the text itself in
+    English)."""
+    if lang == "en":
+        return str
+    table = experiment_table(name)
+    return lambda text: translate(text, table) if len(text) <= MAX_TRANSLATED else text
+
+
+def _label(record: dict, say=str) -> str:
+    """The quick label as HTML, in say's language ('' when the result is not below the
+    course's value)."""
     note = quick_note(record)
     if not note:
         return ""
-    rest = note.removeprefix(QUICK_LABEL)
-    return f"<br><span class='quick'>{QUICK_LABEL}</span>{_text(rest)}"
+    label = say(QUICK_LABEL)
+    rest = say(note).removeprefix(label)
+    return f"<br><span class='quick'>{_text(label)}</span>{_text(rest)}"
 
 
-# The page's own words, in English and in Korean (--lang ko); the records' text is as written
+# The page's own words, in English and in Korean (--lang ko); the records' texts go through _in
 WORDS = {
     "en": {"page": "dlscratch: the course's experiments", "h1": "dlscratch: the course's "
            "experiments <small>(딥러닝 실험)</small>",
@@ -117,8 +135,8 @@ WORDS = {
 
 
 def _section(out_dir: Path, rec: dict, lang: str = "en") -> str:
-    words = WORDS[lang]
-    course = (f"<br><b>{words['course']}:</b> {_text(rec['course_result'])}"
+    words, say = WORDS[lang], _in(lang, rec["name"])
+    course = (f"<br><b>{words['course']}:</b> {_text(say(rec['course_result']))}"
               if rec.get("course_result") else "")
     first, second, second_lang = ((rec["title"], rec["title_ko"], "ko") if lang == "en"
                                   else (rec["title_ko"], rec["title"], "en"))
@@ -126,7 +144,7 @@ def _section(out_dir: Path, rec: dict, lang: str = "en") -> str:
     return "\n".join([
         f'<section id="{_text(rec["name"])}"><h2>{_number(rec["number"])}. '
         f'{_text(first)} <small lang="{second_lang}">{_text(second)}</small></h2>',
-        f"<p><b>{words['result']}:</b> {_text(rec['summary'])}{_label(rec)}{course}"
+        f"<p><b>{words['result']}:</b> {_text(say(rec['summary']))}{_label(rec, say)}{course}"
         f"<br><small>{seed}</small></p>",
         figure(out_dir, rec["name"]),
         f"<h3>{words['parameters']}</h3>" + _numbers_table(rec["params"]),
@@ -160,7 +178,8 @@ def render_report(out_dir: Path, records: list[dict], lang: str = "en") -> str:
     mode = _mode(records)
     intro = words["intro"].format(mode=words["modes"][mode])
     if "quick" in mode:
-        intro += " " + words["quick"].format(label=f"<span class='quick'>{QUICK_LABEL}</span>",
+        label = _text(_in(lang)(QUICK_LABEL))
+        intro += " " + words["quick"].format(label=f"<span class='quick'>{label}</span>",
                                              full=f"<code>{FULL_REPORT}</code>")
     parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
              f"<title>{words['page']}</title>",

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dlscratch.experiments.base import LANGS, Context, jsonable  # noqa: E402
-from dlscratch.experiments.korean import koreanize  # noqa: E402
+from dlscratch.experiments.korean import experiment_table, koreanize  # noqa: E402
 from dlscratch.experiments.records import quick_note  # noqa: E402
 from dlscratch.experiments.registry import EXPERIMENTS, get_experiment  # noqa: E402
 from dlscratch.fonts import NO_HANGUL_FONT, hangul_font  # noqa: E402
@@ -49,7 +49,7 @@ def run_experiment(name: str, ctx: Context) -> dict:
         result = module.run(ctx)
     elapsed = time.perf_counter() - start
     if font is not None:
-        koreanize(result.figure, getattr(module, "KO", {}), font)
+        koreanize(result.figure, experiment_table(info.name), font)
     record = {"number": info.number, "name": info.name, "title": info.title,
               "title_ko": info.title_ko, "course_result": info.course_result,
               "summary": result.summary, "quick": ctx.quick, "seed": ctx.seed,
