@@ -227,46 +227,45 @@ def test_sum_rows_equals_the_twin(shape):
 # ---------------------------------------------------------------- batch norm's steps
 
 
+def plain_batchnorm_steps(xc, std, gamma, beta, dout, n):
+    """The layer's lines before the steps were kernels: xn, y and dx."""
+    xn = xc / std
+    dbeta, dgamma = dout.sum(axis=0), (dout * xn).sum(axis=0)
+    return xn, gamma * xn + beta, gamma / std * (dout - dbeta / n - xn * (dgamma / n))
+
+
 @pytest.mark.parametrize("shape", [(5, 3), (20_000, 32), (3000, 64), (7, 40_000), (0, 4)])
-def test_batchnorm_steps_equal_the_twins(shape):
-    # (20,000, 32) and (3000, 64) span several row blocks; (7, 40,000) has blocks of one row
-    rng = np.random.default_rng(shape[1])
-    x, dout = rng.standard_normal(shape) + 3.0, rng.standard_normal(shape)
-    gamma, beta = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
-    mu = x.mean(axis=0) if len(x) else np.zeros(shape[1])
-    xc, sum_sq = fast.bn_center(x, mu)
-    ref_xc, ref_sum_sq = reference.bn_center(x, mu)
-    assert_twins(xc, ref_xc, "bn_center x - mu")
-    assert_twins(sum_sq, ref_sum_sq, "bn_center sum of squares")
-    std = np.sqrt(ref_sum_sq / max(1, len(x)) + 1e-6)
-    xn, y = fast.bn_scale(xc, std, gamma, beta)
-    ref_xn, ref_y = reference.bn_scale(ref_xc, std, gamma, beta)
-    assert_twins(xn, ref_xn, "bn_scale xn")
-    assert_twins(y, ref_y, "bn_scale y")
-    sums, ref_sums = fast.bn_grad_sums(dout, xn), reference.bn_grad_sums(dout, ref_xn)
-    for got, want, what in zip(sums, ref_sums, ("dbeta", "dgamma"), strict=True):
-        assert_twins(got, want, what)
-    n = max(1, len(x))
-    assert_twins(fast.bn_input_grad(dout, xn, gamma, std, *ref_sums, n),
-                 reference.bn_input_grad(dout, ref_xn, gamma, std, *ref_sums, n), "bn_input_grad")
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batchnorm_steps_keep_the_dtype_and_read_strided_rows(dtype):
+def test_batchnorm_steps_are_the_plain_lines_bit_for_bit(shape, dtype):
+    # (20,000, 32) and (3000, 64) span several row blocks; (7, 40,000) has blocks of one row.
+    # Bit for bit, so that a run trained before the steps were kernels resumes exactly.
+    rng = np.random.default_rng(shape[1])
+    xc = (rng.standard_normal(shape) + 3.0).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    gamma, beta = rng.uniform(0.5, 2, shape[1]).astype(dtype), rng.standard_normal(shape[1])
+    std, n = rng.uniform(0.5, 2, shape[1]).astype(dtype), max(1, shape[0])
+    want_xn, want_y, want_dx = plain_batchnorm_steps(xc, std, gamma, beta.astype(dtype), dout, n)
+    dbeta, dgamma = dout.sum(axis=0), (dout * want_xn).sum(axis=0)
+    for impl in (fast, reference):
+        xn, y = impl.bn_scale(xc.copy(), std, gamma, beta.astype(dtype))
+        dx = impl.bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
+        for got, want in ((xn, want_xn), (y, want_y), (dx, want_dx)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+
+
+def test_batchnorm_steps_read_strided_rows():
     # rows of a channels-last conv output seen through a transpose, and a column-major array
     rng = np.random.default_rng(3)
-    for x in (rng.standard_normal((6, 5, 4, 3)).astype(dtype).reshape(-1, 3),
-              np.asfortranarray(rng.standard_normal((50, 7)).astype(dtype))):
-        mu, std = x.mean(axis=0), x.std(axis=0) + dtype(0.5)
-        gamma, beta = np.full(x.shape[1], 2, dtype), np.ones(x.shape[1], dtype)
-        xc, sum_sq = fast.bn_center(x, mu)
-        xn, y = fast.bn_scale(xc, std, gamma, beta)
-        dx = fast.bn_input_grad(x, xn, gamma, std, *fast.bn_grad_sums(x, xn), len(x))
-        for got in (xc, sum_sq, xn, y, dx):
-            assert got.dtype == dtype
-        tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {}
-        np.testing.assert_allclose(y, 2 * (x - mu) / std + 1, **tol)
-        np.testing.assert_allclose(sum_sq, ((x - mu) ** 2).sum(axis=0), **tol)
+    for xc in (rng.standard_normal((6, 5, 4, 3)).transpose(0, 2, 3, 1).reshape(-1, 5),
+               np.asfortranarray(rng.standard_normal((50, 7)))):
+        std, gamma, beta = xc.std(axis=0) + 0.5, np.full(xc.shape[1], 2.0), np.ones(xc.shape[1])
+        want_xn, want_y, want_dx = plain_batchnorm_steps(xc, std, gamma, beta, xc, len(xc))
+        xn, y = fast.bn_scale(xc.copy(order="K"), std, gamma, beta)
+        dbeta, dgamma = xc.sum(axis=0), (xc * want_xn).sum(axis=0)
+        np.testing.assert_array_equal(y, want_y)
+        np.testing.assert_array_equal(
+            fast.bn_input_grad(xc, xn, gamma, std, dbeta, dgamma, len(xc)), want_dx)
 
 
 # ---------------------------------------------------------------- the twins against loops

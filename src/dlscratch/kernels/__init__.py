@@ -5,10 +5,8 @@
     out, cache = kernels.max_pool2d(x, pool_h, pool_w, stride, pad)
     dx = kernels.max_pool2d_backward(dout, cache)
     y = kernels.relu(x);  s = kernels.sum_rows(a)                 # max(0, x);  a.sum(axis=0)
-    xc, sum_sq = kernels.bn_center(x, mu)                         # batch norm's steps over
-    xn, y = kernels.bn_scale(xc, std, gamma, beta)                # (rows, features)
-    dbeta, dgamma = kernels.bn_grad_sums(dout, xn)
-    dx = kernels.bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
+    xn, y = kernels.bn_scale(xc, std, gamma, beta)                # batch norm's elementwise
+    dx = kernels.bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)   # steps on (rows, D)
     col = kernels.im2col(x, FH, FW, stride, pad)                  # the book's im2col / col2im
 
 Every kernel has two implementations: the fast one (chunked channels-last columns, dlscratch's
@@ -103,19 +101,9 @@ def sum_rows(a):
     return _impl().sum_rows(a)
 
 
-def bn_center(x, mu):
-    """(x - mu, sum_rows((x - mu)^2)) for x (rows, features), mu (features,)."""
-    return _impl().bn_center(x, mu)
-
-
 def bn_scale(xc, std, gamma, beta):
     """(xn, y) = (xc / std, gamma * xn + beta); xc may be overwritten."""
     return _impl().bn_scale(xc, std, gamma, beta)
-
-
-def bn_grad_sums(dout, xn):
-    """(dbeta, dgamma) = (sum_rows(dout), sum_rows(dout * xn))."""
-    return _impl().bn_grad_sums(dout, xn)
 
 
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
@@ -125,7 +113,7 @@ def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
 
 hold_blas_at_one_thread()
 
-__all__ = ["IMPLEMENTATIONS", "bn_center", "bn_grad_sums", "bn_input_grad", "bn_scale",
+__all__ = ["IMPLEMENTATIONS", "bn_input_grad", "bn_scale",
            "col2im", "conv2d", "conv2d_backward", "get_num_threads", "im2col", "in_use",
            "input_grad_unused", "input_grad_wanted", "max_pool2d", "max_pool2d_backward", "relu",
            "run_chunks", "set_num_threads", "sum_rows", "threads", "use"]

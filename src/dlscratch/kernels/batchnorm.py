@@ -1,11 +1,10 @@
-"""Fast batch-norm steps over (rows, features) arrays: each step walks the rows in blocks small
-enough to stay in the CPU cache, doing all its elementwise work on a block before the next, so
-the big arrays cross memory once per step instead of once per NumPy operation. The blocks do
-not depend on the thread count, so neither do the results.
+"""Fast batch-norm steps over (rows, features) arrays: the elementwise work walks the rows in
+blocks small enough to stay in the CPU cache, doing every operation on a block before the next,
+so the big arrays cross memory once per step instead of once per NumPy operation. Every value
+is computed by the same operations in the same order as the plain NumPy lines, so the results
+are theirs bit for bit (the blocks do not depend on the thread count either).
 
-    xc, sum_sq = bn_center(x, mu)                       # x - mu,  sum_rows((x - mu)^2)
     xn, y = bn_scale(xc, std, gamma, beta)              # xc / std,  gamma * xn + beta
-    dbeta, dgamma = bn_grad_sums(dout, xn)              # sum_rows(dout),  sum_rows(dout * xn)
     dx = bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
        # = gamma / std * (dout - dbeta / n - xn * dgamma / n)
 """
@@ -23,16 +22,6 @@ def _blocks(a: np.ndarray):
     return [slice(start, start + step) for start in range(0, len(a), step)]
 
 
-def bn_center(x, mu):
-    """(x - mu, the column sums of its squares)."""
-    xc = np.empty(x.shape, np.result_type(x, mu))
-    sum_sq = np.zeros(x.shape[1], xc.dtype)
-    for rows in _blocks(x):
-        block = np.subtract(x[rows], mu, out=xc[rows])
-        sum_sq += np.ones(len(block), xc.dtype) @ (block * block)
-    return xc, sum_sq
-
-
 def bn_scale(xc, std, gamma, beta):
     """(xn, y) = (xc / std, gamma * xn + beta); xn is written over xc."""
     xn = xc if xc.dtype == np.result_type(xc, std) else np.empty(xc.shape, np.result_type(xc, std))
@@ -44,21 +33,10 @@ def bn_scale(xc, std, gamma, beta):
     return xn, y
 
 
-def bn_grad_sums(dout, xn):
-    """(sum_rows(dout), sum_rows(dout * xn))."""
-    dtype = np.result_type(dout, xn)
-    dbeta, dgamma = np.zeros(dout.shape[1], dtype), np.zeros(dout.shape[1], dtype)
-    for rows in _blocks(dout):
-        ones = np.ones(len(dout[rows]), dtype)
-        dbeta += ones @ dout[rows]
-        dgamma += ones @ (dout[rows] * xn[rows])
-    return dbeta, dgamma
-
-
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
     """gamma / std * (dout - dbeta / n - xn * (dgamma / n))."""
     mean_dout, mean_dgamma, scale = dbeta / n, dgamma / n, gamma / std
-    dx = np.empty(dout.shape, np.result_type(dout, xn, scale))
+    dx = np.empty(dout.shape, np.result_type(dout, mean_dout, xn, mean_dgamma, scale))
     for rows in _blocks(dout):
         block = np.subtract(dout[rows], mean_dout, out=dx[rows])
         block -= xn[rows] * mean_dgamma

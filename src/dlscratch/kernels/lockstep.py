@@ -72,8 +72,8 @@ def _batchnorm_forward(layers, hs, n, exchange):
     xs = [layer.as_rows(h) for layer, h in zip(layers, hs, strict=True)]
     rows = _rows(xs, hs, n)
     mu = exchange([[kernels.sum_rows(x)] for x in xs])[0] / rows
-    xcs, sums = zip(*(kernels.bn_center(x, mu) for x in xs), strict=True)
-    var = exchange([[sum_sq] for sum_sq in sums])[0] / rows
+    xcs = [x - mu for x in xs]
+    var = exchange([[kernels.sum_rows(xc * xc)] for xc in xcs])[0] / rows
     return [layer.from_rows(layer.normalize(xc, mu, var))
             for layer, xc in zip(layers, xcs, strict=True)]
 
@@ -81,7 +81,7 @@ def _batchnorm_forward(layers, hs, n, exchange):
 def _batchnorm_backward(layers, douts, n, exchange):
     ds = [layer.as_rows(d) for layer, d in zip(layers, douts, strict=True)]
     rows = _rows(ds, douts, n)
-    partials = [list(kernels.bn_grad_sums(d, layer.xn))
+    partials = [[kernels.sum_rows(d), kernels.sum_rows(d * layer.xn)]
                 for layer, d in zip(layers, ds, strict=True)]
     dbeta, dgamma = exchange(partials)
     for layer, (part_dbeta, part_dgamma) in zip(layers, partials, strict=True):

@@ -105,21 +105,10 @@ def sum_rows(a):
     return np.sum(a, axis=0)
 
 
-def bn_center(x, mu):
-    """(x - mu, the column sums of its squares)."""
-    xc = x - mu
-    return xc, np.sum(xc * xc, axis=0)
-
-
 def bn_scale(xc, std, gamma, beta):
     """(xn, y) = (xc / std, gamma * xn + beta)."""
     xn = xc / std
     return xn, gamma * xn + beta
-
-
-def bn_grad_sums(dout, xn):
-    """(sum over rows of dout, of dout * xn)."""
-    return np.sum(dout, axis=0), np.sum(dout * xn, axis=0)
 
 
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):

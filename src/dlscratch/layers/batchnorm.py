@@ -61,8 +61,9 @@ class BatchNormalization(Layer):
         if train_flg:
             n = len(x)
             mu = kernels.sum_rows(x) / n
-            xc, sum_sq = kernels.bn_center(x, mu)  # x - mu, sum of (x - mu)^2
-            return self.from_rows(self.normalize(xc, mu, sum_sq / n))
+            xc = x - mu
+            var = kernels.sum_rows(xc * xc) / n
+            return self.from_rows(self.normalize(xc, mu, var))
         xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
         return self.from_rows(self.gamma * xn + self.beta)
 
@@ -78,7 +79,8 @@ class BatchNormalization(Layer):
 
     def backward(self, dout):
         dout = self.as_rows(dout)
-        self.dbeta, self.dgamma = kernels.bn_grad_sums(dout, self.xn)
+        self.dbeta = kernels.sum_rows(dout)
+        self.dgamma = kernels.sum_rows(dout * self.xn)
         return self.from_rows(self.input_grad(dout, self.dbeta, self.dgamma, len(dout)))
 
     def input_grad(self, dout, dbeta, dgamma, n):
