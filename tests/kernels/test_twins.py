@@ -235,19 +235,21 @@ def plain_batchnorm_steps(xc, std, gamma, beta, dout, n):
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (20_000, 32), (3000, 64), (7, 40_000), (0, 4)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batchnorm_steps_are_the_plain_lines_bit_for_bit(shape, dtype):
-    # (20,000, 32) and (3000, 64) span several row blocks; (7, 40,000) has blocks of one row.
-    # Bit for bit, so that a run trained before the steps were kernels resumes exactly.
+@pytest.mark.parametrize("data_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("param_dtype", [np.float32, np.float64])
+def test_batchnorm_steps_are_the_plain_lines_bit_for_bit(shape, data_dtype, param_dtype):
+    # (20,000, 32) and (3000, 64) span several row blocks; (7, 40,000) has blocks of one row;
+    # float32 activations with float64 gamma, beta and std (a layer built from Python floats)
+    # too. Bit for bit, so that a run trained before the steps were kernels resumes exactly.
     rng = np.random.default_rng(shape[1])
-    xc = (rng.standard_normal(shape) + 3.0).astype(dtype)
-    dout = rng.standard_normal(shape).astype(dtype)
-    gamma, beta = rng.uniform(0.5, 2, shape[1]).astype(dtype), rng.standard_normal(shape[1])
-    std, n = rng.uniform(0.5, 2, shape[1]).astype(dtype), max(1, shape[0])
-    want_xn, want_y, want_dx = plain_batchnorm_steps(xc, std, gamma, beta.astype(dtype), dout, n)
+    xc = (rng.standard_normal(shape) + 3.0).astype(data_dtype)
+    dout = rng.standard_normal(shape).astype(data_dtype)
+    gamma, beta, std = (rng.uniform(0.5, 2, shape[1]).astype(param_dtype) for _ in range(3))
+    n = max(1, shape[0])
+    want_xn, want_y, want_dx = plain_batchnorm_steps(xc, std, gamma, beta, dout, n)
     dbeta, dgamma = dout.sum(axis=0), (dout * want_xn).sum(axis=0)
     for impl in (fast, reference):
-        xn, y = impl.bn_scale(xc.copy(), std, gamma, beta.astype(dtype))
+        xn, y = impl.bn_scale(xc.copy(), std, gamma, beta)
         dx = impl.bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
         for got, want in ((xn, want_xn), (y, want_y), (dx, want_dx)):
             assert got.dtype == want.dtype
@@ -255,17 +257,24 @@ def test_batchnorm_steps_are_the_plain_lines_bit_for_bit(shape, dtype):
 
 
 def test_batchnorm_steps_read_strided_rows():
-    # rows of a channels-last conv output seen through a transpose, and a column-major array
+    # every other row of an array and a column-major array, as the blocks slice them
     rng = np.random.default_rng(3)
-    for xc in (rng.standard_normal((6, 5, 4, 3)).transpose(0, 2, 3, 1).reshape(-1, 5),
-               np.asfortranarray(rng.standard_normal((50, 7)))):
+    rows = np.zeros((90_000, 5))
+    for order in ("every other row", "column-major"):
+        if order == "every other row":
+            xc = rows[::2]
+            xc[...] = rng.standard_normal(xc.shape)
+        else:
+            xc = np.asfortranarray(rng.standard_normal((50, 7)))
+        assert not xc.flags.c_contiguous
         std, gamma, beta = xc.std(axis=0) + 0.5, np.full(xc.shape[1], 2.0), np.ones(xc.shape[1])
         want_xn, want_y, want_dx = plain_batchnorm_steps(xc, std, gamma, beta, xc, len(xc))
-        xn, y = fast.bn_scale(xc.copy(order="K"), std, gamma, beta)
         dbeta, dgamma = xc.sum(axis=0), (xc * want_xn).sum(axis=0)
-        np.testing.assert_array_equal(y, want_y)
         np.testing.assert_array_equal(
-            fast.bn_input_grad(xc, xn, gamma, std, dbeta, dgamma, len(xc)), want_dx)
+            fast.bn_input_grad(xc, want_xn, gamma, std, dbeta, dgamma, len(xc)), want_dx)
+        xn, y = fast.bn_scale(xc, std, gamma, beta)  # last: it may write xn over xc
+        np.testing.assert_array_equal(xn, want_xn)
+        np.testing.assert_array_equal(y, want_y)
 
 
 # ---------------------------------------------------------------- the twins against loops

@@ -107,7 +107,7 @@ def bn_scale(xc, std, gamma, beta):
 
 
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
-    """dx = gamma / std * (dout - dbeta / n - xn * dgamma / n) over n rows per feature."""
+    """dx = gamma / std * (dout - dbeta / n - xn * (dgamma / n)) over n rows per feature."""
     return _impl().bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
 
 

@@ -6,7 +6,7 @@ are theirs bit for bit (the blocks do not depend on the thread count either).
 
     xn, y = bn_scale(xc, std, gamma, beta)              # xc / std,  gamma * xn + beta
     dx = bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)
-       # = gamma / std * (dout - dbeta / n - xn * dgamma / n)
+       # = gamma / std * (dout - dbeta / n - xn * (dgamma / n))
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ def bn_scale(xc, std, gamma, beta):
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
     """gamma / std * (dout - dbeta / n - xn * (dgamma / n))."""
     mean_dout, mean_dgamma, scale = dbeta / n, dgamma / n, gamma / std
-    dx = np.empty(dout.shape, np.result_type(dout, mean_dout, xn, mean_dgamma, scale))
+    dx = None
     for rows in _blocks(dout):
-        block = np.subtract(dout[rows], mean_dout, out=dx[rows])
-        block -= xn[rows] * mean_dgamma
-        block *= scale
-    return dx
+        block = dout[rows] - mean_dout - xn[rows] * mean_dgamma  # the plain line's dtypes
+        if dx is None:
+            dx = np.empty(dout.shape, np.result_type(scale, block))
+        np.multiply(scale, block, out=dx[rows])
+    return dx if dx is not None else scale * (dout - mean_dout - xn * mean_dgamma)

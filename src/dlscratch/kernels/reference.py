@@ -112,6 +112,6 @@ def bn_scale(xc, std, gamma, beta):
 
 
 def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
-    """gamma / std * (dout - dbeta / n - xn * dgamma / n): the book's chain of dxn, dstd, dvar
+    """gamma / std * (dout - dbeta / n - xn * (dgamma / n)): the book's chain of dxn, dstd, dvar
     and dmu collected into one line."""
     return gamma / std * (dout - dbeta / n - xn * (dgamma / n))

@@ -20,7 +20,7 @@ class BatchNormalization(Layer):
     * batch value (the biased batch variance, as in the book).
     Backward, n values per feature:
         dbeta = sum(dout),  dgamma = sum(dout * xn),
-        dx = gamma / std * (dout - dbeta / n - xn * dgamma / n)
+        dx = gamma / std * (dout - dbeta / n - xn * (dgamma / n))
     (the book's chain of dxn, dstd, dvar, dmu, collected into one line).
     """
 
