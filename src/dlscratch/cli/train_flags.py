@@ -44,8 +44,7 @@ def add_run_flags(p) -> None:
     a("--weight-decay", type=float, help="L2 lambda (multi-layer)")
     a("--dropout", type=float,
       help="dropout ratio (multi-layer, deep-cnn, bn-cnn, record-cnn)")
-    a("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
-      help="batch norm (multi-layer)")
+    a("--batchnorm", action="store_true", default=None, help="batch norm (multi-layer)")
     a("--activation", choices=CHOICES["activation"], help="hidden activation (default relu)")
     a("--hidden", type=int, nargs="+",
       help=f"hidden layer sizes, each at most {MAX_HIDDEN:,} (one size but for multi-layer)")
@@ -57,7 +56,7 @@ def add_run_flags(p) -> None:
       help="shuffled epochs (default) or the book's sampling with replacement")
     a("--augment", action=argparse.BooleanOptionalAction, default=None,
       help="random shifts and rotations of every batch (CNNs); the flags below tune it "
-           "(--no-augment: none, e.g. to turn off a recipe's)")
+           "(--no-augment: none, also where a recipe or a --config file turns it on)")
     a("--augment-shift", type=float, help="--augment: shifts of up to this many pixels (2)")
     a("--augment-angle", type=float, help="--augment: rotations of up to this many degrees (10)")
     a("--augment-scale", type=float, help="--augment: zooms by up to this fraction (0: none)")
