@@ -257,6 +257,13 @@ def test_korean_report_shows_long_or_unknown_texts_as_written(tmp_path):
                _record(get_experiment("activations"), number=99, name="edited", summary="odd")]
     page = render_report(tmp_path, records, "ko")
     assert f"<b>결과:</b> {long}<br>" in page and "<b>결과:</b> odd<br>" in page
+    # a quick label too long to translate: the English label once, no Korean one before it
+    short = _short_of_the_course(get_experiment("residual"))
+    short["course_value"]["source"] = "x" * MAX_TRANSLATED
+    page = render_report(tmp_path, [short], "ko")
+    section = page[page.index("<section"):]
+    assert f"<span class='quick'>{QUICK_LABEL}</span>: " in section
+    assert section.count(QUICK_LABEL) == 1 and QUICK_LABEL_KO not in section
 
 
 def test_the_korean_check_lets_through_only_names_and_code():

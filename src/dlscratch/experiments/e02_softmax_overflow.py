@@ -23,7 +23,7 @@ INFO = ExperimentInfo(2, "softmax-overflow", "Softmax overflow",
 # the report's texts (the summary, the course's result) and the figure's in Korean
 # (--lang ko; see experiments/korean.py)
 KO = {"naive: {} ({} RuntimeWarnings); stable: {}, sum {}":
-          "그대로 계산: {} (RuntimeWarning {}번); 안정화한 계산: {}, 합 {}",
+          "그대로 계산: {} (경고 RuntimeWarning {}번); 안정화한 계산: {}, 합 {}",
       INFO.course_result:
           "그대로 계산한 softmax([1010, 1000, 990]) = [nan, nan, nan]; a - max(a)로 계산하면 "
           "[9.9995e-01, 4.5398e-05, 2.0611e-09]",

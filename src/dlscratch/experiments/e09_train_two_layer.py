@@ -34,7 +34,7 @@ INFO = ExperimentInfo(9, "train-two-layer", "Training a two-layer network with S
 # (--lang ko; see experiments/korean.py)
 KO = {"train acc {}, test acc {} after {} iterations; one gradient: backprop {} ms, numerical "
       "~{} s ({} of {} entries timed)":
-          "{2}회 반복 후 훈련 정확도 {0}, 시험 정확도 {1}; 기울기 한 번: 오차역전파법 {3} ms, "
+          "{2}회 반복 후 훈련 정확도 {0}, 시험 정확도 {1}; 기울기 1회 계산: 오차역전파법 {3} ms, "
           "수치 미분 약 {4}초 (매개변수 {6}개 중 {5}개만 재어 추정)",
       INFO.course_result: "10,000회 반복 후: 훈련 정확도 94.7%, 시험 정확도 94.65%",
       INFO.course_value.source: "책, 10,000회 반복",
@@ -42,7 +42,7 @@ KO = {"train acc {}, test acc {} after {} iterations; one gradient: backprop {} 
       "loss, all {} iterations": "손실, 전체 {}회 반복",
       "loss, the first {} iterations": "손실, 처음 {}회 반복",
       "backprop": "오차역전파법", "numerical": "수치 미분", "(extrapolated)": "(외삽)",
-      "seconds for one gradient (batch of 100)": "기울기 한 번의 시간 (초, 배치 100)",
+      "seconds for one gradient (batch of 100)": "기울기 1회 계산 시간 (초, 배치 100)",
       "numerical / backprop = {}x": "수치 미분 / 오차역전파법 = {}배"}
 
 

@@ -24,11 +24,11 @@ INFO = ExperimentInfo(11, "shopping-graph", "Computational graph: the shopping e
 # (--lang ko; see experiments/korean.py)
 KO = {"apples: price {}, d_apple {}, d_apple_num {}, d_tax {}; apples and oranges: price {}, "
       "d_apple_num {}, d_apple {}, d_orange {}, d_orange_num {}, d_tax {}":
-          "사과: 지불 금액 {}, 미분 – 사과 {}, 사과 개수 {}, 소비세 {}; 사과와 귤: 지불 금액 {}, "
-          "미분 – 사과 개수 {}, 사과 {}, 귤 {}, 귤 개수 {}, 소비세 {}",
+          "사과: 지불 금액 {}, 미분 – 사과 가격 {}, 사과 개수 {}, 소비세 {}; 사과와 귤: "
+          "지불 금액 {}, 미분 – 사과 개수 {}, 사과 가격 {}, 귤 가격 {}, 귤 개수 {}, 소비세 {}",
       INFO.course_result:
-          "사과: 지불 금액 220; 미분 – 사과 2.2, 사과 개수 110, 소비세 200. 사과와 귤: 지불 금액 "
-          "715; 미분 – 사과 개수 110, 사과 2.2, 귤 3.3, 귤 개수 165, 소비세 650",
+          "사과: 지불 금액 220; 미분 – 사과 가격 2.2, 사과 개수 110, 소비세 200. 사과와 귤: 지불 "
+          "금액 715; 미분 – 사과 개수 110, 사과 가격 2.2, 귤 가격 3.3, 귤 개수 165, 소비세 650",
       # the figure
       "apple": "사과", "apple num": "사과 개수", "orange": "귤", "orange num": "귤 개수",
       "tax": "소비세", "price": "지불 금액",

@@ -14,8 +14,9 @@ where they go (a summary is one such phrase, its numbers in {}):
 What a {} stands for is looked up again ("{} (lr {})" turns "train (lr 0.1)" into
 "훈련 (lr 0.1)"); a text with several lines is looked up line by line; a text found nowhere
 stays English (a number, a formula, an optimizer's name). Phrases with {} are tried in table
-order, COMMON's first, and the first that fits wins: a whole summary therefore comes first in
-its KO table, before the figure's shorter phrases ("accuracy {} vs {}" fits a summary too).
+order, the experiment's own before COMMON's, and the first that fits wins: a whole summary
+therefore comes first in its KO table, before the figure's shorter phrases ("accuracy {} vs {}"
+fits a summary too) and COMMON's ("{} s").
 A figure's translated text is drawn in the Hangul font (`dlscratch.fonts.hangul_font`), with
 DejaVu Sans for any glyph it lacks.
 """
@@ -54,15 +55,15 @@ COMMON = {
 
 
 def experiment_table(name: str) -> dict[str, str]:
-    """COMMON + the `KO` table of the experiment called `name` (COMMON alone for a name that is
-    not registered, e.g. in an edited record)."""
+    """The `KO` table of the experiment called `name`, then COMMON's phrases it does not have
+    (COMMON alone for a name that is not registered, e.g. in an edited record)."""
     from dlscratch.experiments.registry import get_experiment
 
     try:
         own = getattr(get_experiment(name), "KO", {})
     except ValueError:
         own = {}
-    return {**COMMON, **own}
+    return {**own, **{key: value for key, value in COMMON.items() if key not in own}}
 
 
 @functools.cache

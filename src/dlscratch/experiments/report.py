@@ -34,7 +34,7 @@ from dlscratch.io.atomic import atomic_write_text
 __all__ = ["markdown_table", "read_records", "render_report", "write_report"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_TRANSLATED = 400  # characters: the longest summary, course result or quick note is ~250
+MAX_TRANSLATED = 400  # characters: more than any experiment's summary, course result or note
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}h2 small{color:#666;font-weight:normal}
 img{max-width:100%}table{border-collapse:collapse;font-size:90%}
@@ -106,9 +106,10 @@ def _label(record: dict, say=str) -> str:
     note = quick_note(record)
     if not note:
         return ""
-    label = say(QUICK_LABEL)
-    rest = say(note).removeprefix(label)
-    return f"<br><span class='quick'>{_text(label)}</span>{_text(rest)}"
+    said, label = say(note), say(QUICK_LABEL)
+    if not said.startswith(label):  # the note stayed as written
+        label = QUICK_LABEL
+    return f"<br><span class='quick'>{_text(label)}</span>{_text(said.removeprefix(label))}"
 
 
 # The page's own words, in English and in Korean (--lang ko); the records' texts go through _in
