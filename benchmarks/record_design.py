@@ -7,9 +7,10 @@ Each RUN is a folder of `dlscratch train --recipe record --holdout 10000 ...`: a
 (ensemble.json) or a single network (model.npz). Its members are scored on the run's own
 held-out images (the last N training images, as its config.json says) - never on the test set -
 and the JSON gets, per run: its name, what it changed against the record recipe (the fields of
-its config.json that differ, but for members and seed), each member's validation accuracy, the
-accuracy of its first 1, 2, ... members together, and each member's training time as the run
-recorded it. Experiment 21's record variant draws the techniques' contributions from it.
+its config.json that differ, but for the member count, seed, recipe name, data folder and
+holdout), each member's validation accuracy, the accuracy of its first 1, 2, ... members
+together, and each member's training time as the run recorded it: the figures of the design
+log in benchmarks/NOTES.md.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def score_run(name: str, folder: Path) -> dict:
     if (folder / ENSEMBLE_FILE).is_file():
         train_s = [entry.get("train_s") for entry in read_ensemble(folder).get("training", [])]
     else:
-        train_s = [json.loads((folder / "history.json").read_text())["elapsed_s"][-1]]
+        elapsed = json.loads((folder / "history.json").read_text()).get("elapsed_s") or [None]
+        train_s = [elapsed[-1]]
     changes = {field: now for field, (now, recipe) in
                config.differences(recipe_config("record")).items() if field not in NOT_A_CHANGE}
     return {"name": name, "folder": str(folder), "changes": changes,

@@ -59,6 +59,20 @@ def test_design_json_holds_the_runs_own_validation_figures(tmp_path, design_run)
     assert entry["member_train_s"] == [m["train_s"] for m in record["training"]]
 
 
+def test_a_single_network_design_run(tmp_path, design_run):
+    # --members 1: a plain run folder (model.npz, history.json), scored the same way
+    run = tmp_path / "single"
+    trained = dlscratch("train", *TINY, "--members", "1", "--out", str(run))
+    assert trained.returncode == 0, trained.stderr
+    out = tmp_path / "design.json"
+    assert record_design(f"one={run}", "--out", str(out)).returncode == 0
+    (entry,) = json.loads(out.read_text())["runs"]
+    history = json.loads((run / "history.json").read_text())
+    assert entry["members"] == 1 and entry["first_k_together"] == entry["member_accuracy"]
+    assert entry["member_accuracy"] == [round(history["val_acc"][-1], 4)]
+    assert entry["member_train_s"] == [history["elapsed_s"][-1]]
+
+
 def test_a_run_without_holdout_is_refused(tmp_path, design_run):
     run = tmp_path / "plain"
     shutil.copytree(design_run[0], run)
