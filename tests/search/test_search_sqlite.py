@@ -9,6 +9,8 @@ import os
 import signal
 import sqlite3
 
+import pytest
+
 from dlscratch.kernels.pool import usable_cores
 from dlscratch.search.space import draw_values, parse_param
 
@@ -333,27 +335,37 @@ def test_workers_stop_when_the_command_is_killed(tmp_path, data_dir, optuna, sh)
     assert_each_index_once(sh.trials(optuna, url), 8)
 
 
-OPEN_AT = """
-import sys, time
-from dlscratch.search.study import open_storage
-url, start = sys.argv[1], float(sys.argv[2])
-time.sleep(max(0.0, start - time.time()))
-open_storage(url)
-"""
+def test_a_creation_race_is_retried_and_other_errors_are_not(tmp_path, optuna, monkeypatch):
+    """Two processes making the same new database: the one that loses sees "table ... already
+    exists" (SQLite's OperationalError) or a duplicate schema version (IntegrityError) and
+    opens it again; any other OperationalError is one line at once, without retrying."""
+    import sqlalchemy.exc
 
+    from dlscratch.search import study
+    from dlscratch.search.errors import SearchError
 
-def test_two_processes_making_the_same_new_database_both_open_it(tmp_path, optuna):
-    """Two commands (or a command and someone reading the study) opening a new SQLite file at
-    the same instant both create its tables: each must open it, not fail on "table ... already
-    exists" or a duplicate schema version."""
-    import subprocess
-    import sys
-    import time
+    real, calls = optuna.storages.RDBStorage, []
 
-    for round_ in range(4):
-        url = f"sqlite:///{tmp_path / f'race{round_}.db'}"
-        start = str(time.time() + 3)  # after both interpreters have imported Optuna
-        procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, url, start],
-                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        errors = [p.communicate(timeout=120)[1] for p in procs]
-        assert [p.returncode for p in procs] == [0, 0], errors
+    def losing_once(error):
+        def storage(url, **kwargs):
+            calls.append(url)
+            if len(calls) == 1:
+                raise error
+            return real(url, **kwargs)
+        return storage
+
+    monkeypatch.setattr(study.time, "sleep", lambda s: None)
+    for error in (sqlalchemy.exc.OperationalError("CREATE TABLE studies", {},
+                                                  Exception("table studies already exists")),
+                  sqlalchemy.exc.IntegrityError("INSERT", {}, Exception(
+                      "UNIQUE constraint failed: alembic_version.version_num"))):
+        calls.clear()
+        monkeypatch.setattr(optuna.storages, "RDBStorage", losing_once(error))
+        url = f"sqlite:///{tmp_path / f'{type(error).__name__}.db'}"
+        assert isinstance(study.open_storage(url), real) and len(calls) == 2
+    calls.clear()
+    monkeypatch.setattr(optuna.storages, "RDBStorage", losing_once(
+        sqlalchemy.exc.OperationalError("connect", {}, Exception("unable to open database file"))))
+    with pytest.raises(SearchError, match="cannot open the storage: unable to open database"):
+        study.open_storage(f"sqlite:///{tmp_path / 'x.db'}")
+    assert len(calls) == 1

@@ -82,8 +82,9 @@ def open_storage(url: str, heartbeat: int | None = None):
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine, **options)
             except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError,
                     sqlalchemy.exc.OperationalError) as exc:
-                # another process is creating the same tables this instant (SQLite says
-                # "table ... already exists" as an OperationalError, as it says "unable to open")
+                # another process is creating the same tables this instant: a duplicate
+                # version row, or in SQLite "table ... already exists" (an OperationalError, as
+                # are errors not to retry, such as "unable to open database file")
                 racing = not isinstance(exc, sqlalchemy.exc.OperationalError) or \
                     "already exists" in str(exc)
                 if attempt == 2 or not racing:
