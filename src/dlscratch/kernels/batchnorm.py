@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK_VALUES = 1 << 15  # values per block: a few such blocks fit in a core's L2 cache
+from dlscratch.kernels.layout import image_chunks
+
+BLOCK_BYTES = 1 << 17  # a block of rows: a few such blocks fit in a core's L2 cache
 
 
-def _blocks(a: np.ndarray):
-    """Row slices of `a` (rows, features) of about BLOCK_VALUES values each."""
-    step = max(1, BLOCK_VALUES // max(1, a.shape[1]))
-    return [slice(start, start + step) for start in range(0, len(a), step)]
+def _blocks(a: np.ndarray) -> list[slice]:
+    """Row slices of `a` (rows, features) of about BLOCK_BYTES each."""
+    return image_chunks(len(a), a.shape[1] * a.itemsize, BLOCK_BYTES)
 
 
 def bn_scale(xc, std, gamma, beta):
