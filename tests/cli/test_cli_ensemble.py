@@ -266,3 +266,18 @@ def test_a_folder_without_a_model_is_one_line(cli, tmp_path):
     r = cli("evaluate", tmp_path / "empty")
     assert r.code == 1 and r.err.count("\n") == 1
     assert "a folder without model.npz or ensemble.json" in r.err
+
+
+def test_a_single_network_design_run_never_scores_the_test_set(cli, mnist_root, tmp_path):
+    from dlscratch.data import load_mnist
+
+    out = tmp_path / "run"
+    r = cli("train", "--model", "fast-cnn", "--limit", "300", "--holdout", "60", "--batch-size",
+            "60", "--epochs", "1", "--eval-limit", "60", "--quiet", "--out", out)
+    assert r.code == 0, r.err
+    history = json.loads((out / "history.json").read_text())
+    assert history["val_acc"][-1] is not None and set(history["test_acc"]) == {None}
+    (x, t), _ = load_mnist(flatten=False, data_dir=mnist_root)
+    accuracy = load(out / "model.npz").accuracy(x[240:300], t[240:300])
+    assert r.out.splitlines()[-1] == f"validation accuracy: {accuracy:.4f}"
+    assert "test" not in r.out

@@ -2,8 +2,10 @@
 
 Writes into --out: model.npz, checkpoint.npz (after every epoch), history.json, history.csv,
 curves.png and config.json (the run's RunConfig), and ends with the line
-`test accuracy: 0.9701`. With --members K (the record recipe) it trains an ensemble instead:
-see cli.train_members. --recipe NAME starts from a named RunConfig (train.recipes).
+`test accuracy: 0.9701` - with --holdout N, a design run, `validation accuracy: ...`: its
+history and its last line score the held-out images, never the test set. With --members K
+(the record recipe) it trains an ensemble instead: see cli.train_members. --recipe NAME
+starts from a named RunConfig (train.recipes).
 
 One run at a time in a folder: the run holds its lock (train.run_lock) from before the data is
 read to the end, so an unwritable --out, or one in use by another live run, is refused at once.
@@ -86,15 +88,17 @@ def train(args, config: RunConfig, out: Path, session: dict) -> int:
     if not args.resume and checkpoint.exists():
         raise RunError(f"{out} already holds a run: add --resume to continue it, or choose "
                        "another --out")
-    data = load_checked_data(config)
-    trainer = train_one(config, data, out, args.resume, args.quiet, session)
-    failures.doing("measuring the test accuracy")
-    (_, _), (x_test, t_test), _ = data
-    accuracy = trainer.model.accuracy(x_test, t_test)
+    train, test, val = load_checked_data(config)
+    if config.holdout:  # a design run: validation only, the test set is never scored
+        test = (None, None)
+    trainer = train_one(config, (train, test, val), out, args.resume, args.quiet, session)
+    name, (x, t) = ("validation", val) if config.holdout else ("test", test)
+    failures.doing(f"measuring the {name} accuracy")
+    accuracy = trainer.model.accuracy(x, t)
     if args.quiet is False:
         print(f"wrote {out}/: model.npz checkpoint.npz config.json history.json history.csv "
               "curves.png")
-    print(f"test accuracy: {accuracy:.4f}")
+    print(f"{name} accuracy: {accuracy:.4f}")
     return 0
 
 

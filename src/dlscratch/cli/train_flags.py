@@ -66,7 +66,8 @@ def add_run_flags(p) -> None:
       help="--augment: the elastic distortions' smoothness in pixels (4)")
     a("--val-fraction", type=float, help="hold out this fraction of training data, at random")
     a("--holdout", type=int,
-      help="hold out the last N training images for validation instead (e.g. 10000)")
+      help="hold out the last N training images for validation instead (e.g. 10000): a "
+           "design run, which scores them and never the test set")
     a("--patience", type=int, help="early stopping: epochs without val improvement")
     a("--eval-limit", type=int,
       help="at most this many samples per per-epoch accuracy (default 10000)")
