@@ -71,6 +71,10 @@ def test_a_single_network_design_run(tmp_path, design_run):
     assert entry["members"] == 1 and entry["first_k_together"] == entry["member_accuracy"]
     assert entry["member_accuracy"] == [round(history["val_acc"][-1], 4)]
     assert entry["member_train_s"] == [history["elapsed_s"][-1]]
+    # the run itself printed the same validation figure and scored no test image
+    assert trained.stdout.splitlines()[-1] == \
+        f"validation accuracy: {entry['member_accuracy'][0]:.4f}"
+    assert "test" not in trained.stdout and set(history["test_acc"]) == {None}
 
 
 def test_a_run_without_holdout_is_refused(tmp_path, design_run):
