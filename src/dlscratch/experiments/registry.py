@@ -10,8 +10,8 @@ MODULES = (
     "e08_gradient_descent", "e09_train_two_layer", "e10_gradient_check", "e11_shopping_graph",
     "e12_optimizer_paths", "e13_optimizer_mnist", "e14_init_activations", "e15_init_mnist",
     "e16_batchnorm", "e17_overfitting", "e18_hyperparameter_search", "e19_simple_cnn",
-    "e20_deep_cnn", "e21_accuracy_techniques", "e22_residual", "e23_deeper_fewer_params",
-    "e24_vgg", "e25_inception",
+    "e20_deep_cnn", "e21_accuracy_techniques", "e21b_accuracy_record", "e22_residual",
+    "e23_deeper_fewer_params", "e24_vgg", "e25_inception",
 )
 
 
