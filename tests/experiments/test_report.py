@@ -13,13 +13,14 @@ COURSE = ["activations", "softmax-overflow", "three-layer-forward", "mnist-sampl
           "gradient-descent", "train-two-layer", "gradient-check", "shopping-graph",
           "optimizer-paths", "optimizer-mnist", "init-activations", "init-mnist", "batchnorm",
           "overfitting", "hyperparameter-search", "simple-cnn", "deep-cnn",
-          "accuracy-techniques", "residual", "deeper-fewer-params", "vgg", "inception"]
+          "accuracy-techniques", "accuracy-record", "residual", "deeper-fewer-params", "vgg",
+          "inception"]
 
 
 def test_every_experiment_is_registered_in_course_order():
     assert names() == COURSE
     numbers = [m.INFO.number for m in EXPERIMENTS]
-    assert numbers == sorted(numbers) and numbers[-1] == len(COURSE) - 1  # 4a and 4b
+    assert numbers == sorted(numbers) and numbers[-1] == len(COURSE) - 2  # 4a/4b, 21/21b
     for module in EXPERIMENTS:
         assert module.INFO.title_ko and not re.match(r"\d+ ", module.INFO.title_ko)
         assert module.INFO.title.isascii()
