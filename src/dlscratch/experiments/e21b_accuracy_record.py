@@ -147,7 +147,8 @@ def run(ctx: Context) -> Result:
         ax.grid(alpha=0.3)
 
     wrong = int(round(together[-1] * len(t_test) / 100))
-    params = {"record": str(folder), "members": len(alone), "test_size": len(t_test),
+    params = {"record": os.environ.get("DLSCRATCH_RECORD") or "docs/results/record",
+              "members": len(alone), "test_size": len(t_test),
               "member_seeds": [member["seed"] for member in training]}
     numbers = {"test_error_pct_first_k": [float(e) for e in together],
                "test_error_pct_member_alone": [float(e) for e in alone],
