@@ -54,8 +54,8 @@ def test_no_augment_turns_a_recipes_augmentation_off():
     assert off.augment is False and off.model == "record-cnn"
     assert all(getattr(off, name) == getattr(RunConfig, name) for name in AUGMENT_FIELDS)
     assert config().elastic_alpha == RECIPES["record"]["elastic_alpha"]
-    with pytest.raises(ValueError, match="--elastic-alpha sets the augmentation: it needs "
-                                       "--augment"):
+    with pytest.raises(ValueError, match="--elastic-alpha sets the augmentation: it cannot be "
+                                       "used with --no-augment"):
         config("--no-augment", "--elastic-alpha", "3")
 
 

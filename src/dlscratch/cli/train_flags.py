@@ -93,6 +93,9 @@ def run_config(args) -> RunConfig:
                            "settings of its own config.json")
     if config_file is not None and recipe is not None:
         raise RunError("give --config or --recipe, not both")
+    if given.get("augment") is False and (clash := [n for n in AUGMENT_FIELDS if n in given]):
+        raise ValueError(f"{_flag(clash[0])} sets the augmentation: it cannot be used with "
+                         "--no-augment")
     if config_file is not None or recipe is not None:  # those settings, the flags on top
         from dlscratch.train.recipes import recipe_config
 
