@@ -44,13 +44,33 @@ def test_a_folder_without_a_record_is_named(tmp_path, quick_ctx, monkeypatch):
         run_experiment("accuracy-record", quick_ctx(tmp_path / "out"))
 
 
-def test_design_json_is_checked(tmp_path):
+@pytest.mark.parametrize(("text", "message"), [
+    ("[1, 2]", "runs must be a non-empty list"),
+    ('{"runs": []}', "runs must be a non-empty list"),
+    ("{", "not JSON"),
+    ('{"runs": [3]}', r"runs\[0\] must be an object"),
+    ('{"runs": [{"name": "x", "holdout": 100, "members": 1, "member_accuracy": [],'
+     ' "first_k_together": [0.9]}]}',
+     r"runs\[0\] member_accuracy must be a non-empty list of accuracies in \[0, 1\]"),
+    ('{"runs": [{"name": "x", "holdout": 0, "members": 1, "member_accuracy": [0.9],'
+     ' "first_k_together": [0.9]}]}', r"runs\[0\] holdout must be an integer > 0"),
+    ('{"runs": [{"name": "x", "holdout": 10, "members": 1, "member_accuracy": [1.5],'
+     ' "first_k_together": [0.9]}]}', r"runs\[0\] member_accuracy must be"),
+    ('{"runs": [{"name": "x", "holdout": 10, "members": 2, "member_accuracy": [0.9],'
+     ' "first_k_together": [0.9]}]}', r"runs\[0\] members must be the length of"),
+])
+def test_a_bad_design_json_is_one_line_naming_the_field(tmp_path, text, message):
+    (tmp_path / "design.json").write_text(text)
+    with pytest.raises(ModelFileError, match=r"design\.json: " + message):
+        read_design(tmp_path)
+
+
+def test_a_missing_design_json_says_how_to_write_it(tmp_path):
     with pytest.raises(ModelFileError, match=r"design\.json: missing \(write it with python -m "
                                              r"benchmarks\.record_design\)"):
         read_design(tmp_path)
-    (tmp_path / "design.json").write_text('{"runs": [{"name": "x", "member_accuracy": []}]}')
-    with pytest.raises(ModelFileError, match=r"design\.json: not a record of design runs"):
-        read_design(tmp_path)
-    (tmp_path / "design.json").write_text("[1, 2]")
-    with pytest.raises(ModelFileError, match=r"design\.json: not a record of design runs"):
-        read_design(tmp_path)
+
+
+def test_the_committed_design_json_is_valid():
+    runs = read_design(RECORD_DIR)
+    assert [run["members"] for run in runs] == [len(run["member_accuracy"]) for run in runs]

@@ -81,20 +81,41 @@ def _split_predict(net, x, batch_size):
 
 
 def read_design(folder: Path) -> list[dict]:
-    """The design runs of folder/design.json (see benchmarks/record_design.py)."""
+    """The design runs of folder/design.json (see benchmarks/record_design.py), checked."""
     path = folder / DESIGN_FILE
     try:
-        runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-        for run in runs:
-            if not (isinstance(run["name"], str) and run["member_accuracy"]
-                    and run["first_k_together"] and run["holdout"] > 0):
-                raise ValueError(run.get("name"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFileError(f"{path}: missing (write it with python -m "
                              "benchmarks.record_design)", path) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: not a record of design runs ({exc!r})", path) from None
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not JSON ({exc})", path) from None
+    runs = record.get("runs") if isinstance(record, dict) else None
+    if not isinstance(runs, list) or not runs:
+        raise ModelFileError(f"{path}: runs must be a non-empty list", path, "runs")
+    for i, run in enumerate(runs):
+        if problem := _design_problem(run):
+            raise ModelFileError(f"{path}: runs[{i}] {problem}", path, f"runs[{i}]")
     return runs
+
+
+def _design_problem(run) -> str | None:
+    """What is wrong with one design run's entry, or None."""
+    if not isinstance(run, dict):
+        return "must be an object"
+    if not isinstance(run.get("name"), str):
+        return "name must be a string"
+    holdout = run.get("holdout")
+    if not (type(holdout) is int and holdout > 0):
+        return "holdout must be an integer > 0"
+    for field in ("member_accuracy", "first_k_together"):
+        values = run.get(field)
+        if not (isinstance(values, list) and values and all(
+                type(v) in (int, float) and 0 <= v <= 1 for v in values)):
+            return f"{field} must be a non-empty list of accuracies in [0, 1]"
+    if run.get("members") != len(run["member_accuracy"]):
+        return "members must be the length of member_accuracy"
+    return None
 
 
 def run(ctx: Context) -> Result:
