@@ -178,3 +178,25 @@ def test_report_command_escapes_a_hostile_record(tmp_path, capsys):
     assert main(["experiment", "report", "--out", str(tmp_path)]) == 0
     page = Page((tmp_path / "report.html").read_text(encoding="utf-8"))
     assert "script" not in page.tags and page.images() == []
+
+
+@pytest.mark.parametrize(("lang", "missing", "not_png", "outside"), [
+    ("en", "no figure: <code>gone.png</code> not found",
+     "figure <code>fake.png</code> not embedded: not a PNG file",
+     "figure <code>../outside.png</code> not embedded: it is not a .png file inside the "
+     "report's folder"),
+    ("ko", "그림 없음: <code>gone.png</code>을 찾을 수 없음",
+     "그림 <code>fake.png</code>을 넣지 않음: PNG 파일이 아님",
+     "그림 <code>../outside.png</code>을 넣지 않음: 보고서 폴더 안의 .png 파일이 아님"),
+])
+def test_a_figure_left_out_is_said_in_the_pages_language(tmp_path, lang, missing, not_png,
+                                                         outside):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fake.png").write_bytes(b"GIF89a")
+    (tmp_path / "outside.png").write_bytes(PNG)
+    html_text = render_report(out, [record(name="gone"), record(name="fake", number=2),
+                                    record(name="../outside", number=3)], lang=lang)
+    for note in (missing, not_png, outside):
+        assert f"<p class='note'>{note}</p>" in html_text
+    assert Page(html_text).images() == []

@@ -70,8 +70,9 @@ def _numbers_table(numbers: dict) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def figure(out_dir: Path, name: str) -> str:
-    """The <img> of NAME.png, or an escaped note saying why it is not embedded."""
+def figure(out_dir: Path, name: str, lang: str = "en") -> str:
+    """The <img> of NAME.png, or an escaped note (in `lang`) saying why it is not embedded."""
+    notes = WORDS[lang]["figure"]
     shown = f"<code>{_text(name + '.png')}</code>"
     try:
         root = Path(out_dir).resolve()
@@ -79,14 +80,12 @@ def figure(out_dir: Path, name: str) -> str:
         inside = path.is_relative_to(root) and path.suffix == ".png"
         data = path.read_bytes() if inside and path.is_file() else None
     except (OSError, ValueError):  # a NUL in the name, a name too long for the system
-        return f"<p class='note'>figure {shown} not embedded: not a usable file name</p>"
-    if not inside:
-        return (f"<p class='note'>figure {shown} not embedded: it is not a .png file inside "
-                "the report's folder</p>")
-    if data is None:
-        return f"<p class='note'>no figure: {shown} not found</p>"
-    if not data.startswith(PNG_SIGNATURE):
-        return f"<p class='note'>figure {shown} not embedded: not a PNG file</p>"
+        problem = "unusable"
+    else:
+        problem = ("outside" if not inside else "missing" if data is None
+                   else "not_png" if not data.startswith(PNG_SIGNATURE) else None)
+    if problem is not None:
+        return f"<p class='note'>{notes[problem].format(shown=shown)}</p>"
     return (f'<img alt="{_text(name)}" '
             f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">')
 
@@ -122,7 +121,12 @@ WORDS = {
                     "{label} is below the course's value; the full run's report is {full}.",
            "modes": {"quick": "quick", "full": "full", "quick and full": "quick and full"},
            "result": "Result", "course": "Course", "seed": "seed {seed}, {elapsed} s",
-           "parameters": "Parameters", "numbers": "Numbers"},
+           "parameters": "Parameters", "numbers": "Numbers",
+           "figure": {"unusable": "figure {shown} not embedded: not a usable file name",
+                      "outside": "figure {shown} not embedded: it is not a .png file inside "
+                                 "the report's folder",
+                      "missing": "no figure: {shown} not found",
+                      "not_png": "figure {shown} not embedded: not a PNG file"}},
     "ko": {"page": "dlscratch: 강의의 실험", "h1": "dlscratch: 강의의 실험 "
            "<small lang='en'>(the course's experiments)</small>",
            "intro": "아래의 모든 그림과 수치는 <code>dlscratch experiment</code>로 계산했습니다 "
@@ -131,7 +135,11 @@ WORDS = {
                     "강의의 값보다 낮습니다. 전체 실행의 보고서는 {full}입니다.",
            "modes": {"quick": "빠른", "full": "전체", "quick and full": "빠른 및 전체"},
            "result": "결과", "course": "강의", "seed": "시드 {seed}, {elapsed}초",
-           "parameters": "설정", "numbers": "수치"},
+           "parameters": "설정", "numbers": "수치",
+           "figure": {"unusable": "그림 {shown}을 넣지 않음: 쓸 수 없는 파일 이름",
+                      "outside": "그림 {shown}을 넣지 않음: 보고서 폴더 안의 .png 파일이 아님",
+                      "missing": "그림 없음: {shown}을 찾을 수 없음",
+                      "not_png": "그림 {shown}을 넣지 않음: PNG 파일이 아님"}},
 }
 
 
@@ -147,7 +155,7 @@ def _section(out_dir: Path, rec: dict, lang: str = "en") -> str:
         f'{_text(first)} <small lang="{second_lang}">{_text(second)}</small></h2>',
         f"<p><b>{words['result']}:</b> {_text(say(rec['summary']))}{_label(rec, say)}{course}"
         f"<br><small>{seed}</small></p>",
-        figure(out_dir, rec["name"]),
+        figure(out_dir, rec["name"], lang),
         f"<h3>{words['parameters']}</h3>" + _numbers_table(rec["params"]),
         f"<h3>{words['numbers']}</h3>" + _numbers_table(rec["numbers"]),
         "</section>"])
