@@ -19,14 +19,13 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from dlscratch.cli.failures import one_line
 from dlscratch.cli.model_inputs import load_model, member_probabilities
 from dlscratch.cli.train_run import load_data
 from dlscratch.errors import DlscratchError
 from dlscratch.io.atomic import atomic_write_text
 from dlscratch.io.ensemble_file import ENSEMBLE_FILE, read_ensemble
+from dlscratch.nets.ensemble import first_k_accuracy, member_accuracy
 from dlscratch.train.recipes import recipe_config
 from dlscratch.train.run_config import RunConfig
 
@@ -40,8 +39,7 @@ def score_run(name: str, folder: Path) -> dict:
         raise ValueError(f"{folder}: not a design run (it was trained without --holdout)")
     _, _, (x_val, t_val) = load_data(config)
     probs = member_probabilities(load_model(folder), x_val, batch_size=1000)  # (M, N, K)
-    alone = (probs.argmax(axis=2) == t_val).mean(axis=1)
-    together = (np.cumsum(probs, axis=0).argmax(axis=2) == t_val).mean(axis=1)
+    alone, together = member_accuracy(probs, t_val), first_k_accuracy(probs, t_val)
     if (folder / ENSEMBLE_FILE).is_file():
         train_s = [entry.get("train_s") for entry in read_ensemble(folder).get("training", [])]
     else:

@@ -74,3 +74,18 @@ def test_a_members_scores_can_come_from_elsewhere():
     ensemble = Ensemble(nets)
     np.testing.assert_array_equal(ensemble.probabilities(x, 2, run), ensemble.probabilities(x, 2))
     assert calls == [2, 2]
+
+
+def test_first_k_and_member_accuracy_by_hand():
+    from dlscratch.nets.ensemble import first_k_accuracy, member_accuracy
+
+    # 3 members, 2 samples, 2 classes (labels 0, 1): member 1 gets sample 1 wrong, member 2
+    # sample 0; together they follow the more confident member on each sample
+    probs = np.array([[[0.9, 0.1], [0.6, 0.4]],
+                      [[0.45, 0.55], [0.1, 0.9]],
+                      [[0.4, 0.6], [0.45, 0.55]]])
+    t = np.array([0, 1])
+    np.testing.assert_array_equal(member_accuracy(probs, t), [0.5, 0.5, 0.5])
+    # k=1: member 1 alone; k=2: sums [1.35, .65] -> 0 right, [.7, 1.3] -> 1 right;
+    # k=3: [1.75, 1.25] -> 0 right, [1.15, 1.85] -> 1 right
+    np.testing.assert_array_equal(first_k_accuracy(probs, t), [0.5, 1.0, 1.0])

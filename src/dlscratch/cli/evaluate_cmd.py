@@ -78,9 +78,9 @@ def run(args) -> int:
 def print_members(probs: np.ndarray, t: np.ndarray) -> None:
     """The accuracy of the first k members together (mean of their probabilities), k = 1..M,
     and of each member alone."""
-    running = np.cumsum(probs, axis=0)
+    from dlscratch.nets.ensemble import first_k_accuracy, member_accuracy
+
     print("members   first k together   member k alone")
-    for k in range(len(probs)):
-        together = np.mean(running[k].argmax(axis=1) == t)
-        alone = np.mean(probs[k].argmax(axis=1) == t)
+    for k, (together, alone) in enumerate(zip(first_k_accuracy(probs, t),
+                                              member_accuracy(probs, t), strict=True)):
         print(f"{k + 1:>7}   {together:>16.4f}   {alone:>14.4f}")

@@ -85,23 +85,19 @@ def wants_images(net) -> bool:
 def member_probabilities(net, x, batch_size=None) -> np.ndarray:
     """(M, N, K): softmax of each member's scores on x (a network: M = 1), each network's
     batch split among the threads."""
+    from dlscratch.kernels.data_parallel import split_predict
     from dlscratch.nets.ensemble import Ensemble
 
     ensemble = net if isinstance(net, Ensemble) else Ensemble([net])
-    return ensemble.member_probabilities(x, batch_size, run=_split_predict)
+    return ensemble.member_probabilities(x, batch_size, run=split_predict)
 
 
 def predict_scores(net, x, batch_size=None) -> np.ndarray:
     """Scores (N, K) of a network or an ensemble (log of its mean probabilities, so softmax
     gives them back), each network's batch split among the threads."""
+    from dlscratch.kernels.data_parallel import split_predict
     from dlscratch.nets.ensemble import Ensemble
 
     if isinstance(net, Ensemble):
-        return net.predict(x, batch_size=batch_size, run=_split_predict)
-    return _split_predict(net, x, batch_size)
-
-
-def _split_predict(net, x, batch_size):
-    from dlscratch.kernels.data_parallel import DataParallel
-
-    return DataParallel(net).predict(x, batch_size=batch_size)
+        return net.predict(x, batch_size=batch_size, run=split_predict)
+    return split_predict(net, x, batch_size)

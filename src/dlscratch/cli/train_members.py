@@ -88,8 +88,10 @@ def report(args, out: Path, training: list[dict]) -> int:
     failures.doing(f"measuring the ensemble's {name} accuracy")
     probs = member_probabilities(ensemble, x, batch_size=1000)
     if name == "validation":
-        together = np.cumsum(probs, axis=0).argmax(axis=2) == t
-        print("first k members together: " + " ".join(f"{a:.4f}" for a in together.mean(axis=1)))
+        from dlscratch.nets.ensemble import first_k_accuracy
+
+        print("first k members together: " +
+              " ".join(f"{a:.4f}" for a in first_k_accuracy(probs, t)))
     print(f"{name} accuracy: {np.mean(probs.mean(axis=0).argmax(axis=1) == t):.4f}")
     return 0
 

@@ -32,7 +32,8 @@ from dlscratch.errors import ModelFileError
 from dlscratch.experiments.base import Context, ExperimentInfo, Result
 from dlscratch.experiments.common_cnn import mnist_images
 from dlscratch.io.ensemble_file import ENSEMBLE_FILE, load_ensemble, read_ensemble
-from dlscratch.kernels.data_parallel import DataParallel
+from dlscratch.kernels.data_parallel import split_predict
+from dlscratch.nets.ensemble import first_k_accuracy, member_accuracy
 
 RECORD_DIR = Path(__file__).resolve().parents[3] / "docs" / "results" / "record"
 DESIGN_FILE = "design.json"
@@ -74,10 +75,6 @@ KO = {"{} members together: test error {}% ({} of {} wrong); each alone {}-{}%; 
 def record_dir() -> Path:
     """$DLSCRATCH_RECORD, else the repository's docs/results/record/."""
     return Path(os.environ.get("DLSCRATCH_RECORD") or RECORD_DIR)
-
-
-def _split_predict(net, x, batch_size):
-    return DataParallel(net).predict(x, batch_size=batch_size)
 
 
 def read_design(folder: Path) -> list[dict]:
@@ -126,9 +123,9 @@ def run(ctx: Context) -> Result:
     training = read_ensemble(folder)["training"]
     design = read_design(folder)
     _, (x_test, t_test) = mnist_images(ctx, 0, ctx.pick(2000, None))
-    probs = load_ensemble(folder).member_probabilities(x_test, 1000, run=_split_predict)  # (M,N,K)
-    alone = 100 * (probs.argmax(axis=2) != t_test).mean(axis=1)
-    together = 100 * (np.cumsum(probs, axis=0).argmax(axis=2) != t_test).mean(axis=1)
+    probs = load_ensemble(folder).member_probabilities(x_test, 1000, run=split_predict)
+    alone = 100 * (1 - member_accuracy(probs, t_test))
+    together = 100 * (1 - first_k_accuracy(probs, t_test))
     hours = np.cumsum([member["train_s"] for member in training]) / 3600
     k = np.arange(1, len(alone) + 1)
 

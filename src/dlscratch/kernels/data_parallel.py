@@ -289,6 +289,12 @@ class DataParallel:
         return getattr(self.net, name)
 
 
+def split_predict(net, x, batch_size=None) -> np.ndarray:
+    """net.predict(x, batch_size=batch_size), each chunk's parts on the threads (DataParallel);
+    the signature Ensemble.member_probabilities takes as `run`."""
+    return DataParallel(net).predict(x, batch_size=batch_size)
+
+
 def _splittable(layer, allowed) -> bool:
     if isinstance(layer, Residual):
         return all(_splittable(inner, allowed) for inner in layer.stack.layers)

@@ -51,3 +51,14 @@ class Ensemble:
 
     def accuracy(self, x, t, batch_size=1000) -> float:
         return accuracy(self.probabilities(x, batch_size), t)
+
+
+def member_accuracy(probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(M,): each member's accuracy alone, from member_probabilities' (M, N, K) and labels t."""
+    return (probs.argmax(axis=2) == t).mean(axis=1)
+
+
+def first_k_accuracy(probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(M,): the accuracy of the first k members together, k = 1..M - the argmax of
+    p_1 + ... + p_k, which is that of their mean."""
+    return (np.cumsum(probs, axis=0).argmax(axis=2) == t).mean(axis=1)
