@@ -391,8 +391,8 @@ def test_replicas_share_parameters_not_caches(split_always, monkeypatch):
     model.gradient(x, t)  # sizes measured: the replicas below are the parts'
     replicas, real = [], data_parallel.replica
 
-    def recording(stack):
-        replicas.append(real(stack))
+    def recording(stack, **options):
+        replicas.append(real(stack, **options))
         return replicas[-1]
 
     monkeypatch.setattr(data_parallel, "replica", recording)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dlscratch import kernels
-from dlscratch.kernels import conv, elementwise, fast, layout, pooling, reference
+from dlscratch.kernels import adam, conv, elementwise, fast, layout, pooling, reference
 
 from ._helpers import (
     assert_twins,
@@ -333,3 +333,74 @@ def test_col2im_is_the_adjoint_of_im2col(case):
     back = kernels.col2im(c, x.shape, FH, FW, stride, pad)
     assert back.shape == x.shape
     assert np.sum(col * c) == pytest.approx(np.sum(x * back), rel=1e-12)
+
+
+# ---------------------------------------------------------------- adam_update
+
+ADAM_SIZES = [(7,), (3, 5), (2 * adam.PIECE - 1,), (2 * adam.PIECE,), (3, 4320, 50),
+              (2 * adam.PIECE + 123,)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", ADAM_SIZES)
+def test_adam_update_equals_the_twin_bit_for_bit(shape, dtype):
+    # several steps, so m and v are no longer zero; lr_t as Adam computes it, a Python float
+    rng = np.random.default_rng(sum(shape))
+    state = [rng.standard_normal(shape).astype(dtype) for _ in range(2)] + \
+        [np.zeros(shape, dtype), np.zeros(shape, dtype)]
+    fast_state = [a.copy() for a in state]
+    for step in range(1, 4):
+        grad = rng.standard_normal(shape).astype(dtype) * 10.0 ** -step
+        lr_t = float(0.01 * np.sqrt(1 - 0.999 ** step) / (1 - 0.9 ** step))
+        reference.adam_update(state[0], grad, state[2], state[3], lr_t, 0.9, 0.999)
+        fast.adam_update(fast_state[0], grad, fast_state[2], fast_state[3], lr_t, 0.9, 0.999)
+        for want, got in zip(state, fast_state, strict=True):
+            assert got.dtype == dtype and got.shape == shape
+            np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(state[0], state[1])  # the parameter moved
+
+
+def test_adam_update_on_strided_or_mixed_arrays_takes_the_three_lines():
+    rng = np.random.default_rng(1)
+    n = 2 * adam.PIECE + 10
+    base = rng.standard_normal(2 * n)
+    param, expected = base[::2], base[::2].copy()  # a strided view, updated in place
+    grad = rng.standard_normal(n)
+    m, v = np.zeros(n), np.zeros(n)
+    fast.adam_update(param, grad, m, v, 0.01, 0.9, 0.999)
+    reference.adam_update(expected, grad, np.zeros(n), np.zeros(n), 0.01, 0.9, 0.999)
+    np.testing.assert_array_equal(param, expected)
+    np.testing.assert_array_equal(base[::2], expected)
+    p32 = rng.standard_normal(n).astype(np.float32)  # a float64 gradient on float32 state
+    want = p32.copy()
+    m32, v32 = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    fast.adam_update(p32, grad, m32, v32, 0.01, 0.9, 0.999)
+    reference.adam_update(want, grad, np.zeros(n, np.float32), np.zeros(n, np.float32), 0.01,
+                          0.9, 0.999)
+    np.testing.assert_array_equal(p32, want)
+
+
+def test_adam_optimizer_runs_on_the_chosen_kernel(monkeypatch):
+    from dlscratch.optim import Adam
+
+    seen = []
+    for label, module in (("fast", fast), ("reference", reference)):
+        real = module.adam_update
+
+        def spy(*args, _real=real, _label=label):
+            seen.append(_label)
+            return _real(*args)
+
+        monkeypatch.setattr(module, "adam_update", spy)
+    rng = np.random.default_rng(2)
+    w0, g = rng.standard_normal((300, 300)), rng.standard_normal((300, 300))
+    results = {}
+    for name in ("fast", "reference"):
+        w = {"W": w0.copy()}
+        opt = Adam(lr=0.01)
+        with kernels.use(name):
+            for _ in range(3):
+                opt.update(w, {"W": g})
+        results[name] = w["W"]
+    assert seen == ["fast"] * 3 + ["reference"] * 3
+    np.testing.assert_array_equal(results["fast"], results["reference"])

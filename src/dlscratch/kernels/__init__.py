@@ -7,6 +7,7 @@
     y = kernels.relu(x);  s = kernels.sum_rows(a)                 # max(0, x);  a.sum(axis=0)
     xn, y = kernels.bn_scale(xc, std, gamma, beta)                # batch norm's elementwise
     dx = kernels.bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n)   # steps on (rows, D)
+    kernels.adam_update(param, grad, m, v, lr_t, beta1, beta2)    # Adam's step, in place
     col = kernels.im2col(x, FH, FW, stride, pad)                  # the book's im2col / col2im
 
 Every kernel has two implementations: the fast one (chunked channels-last columns, dlscratch's
@@ -101,6 +102,12 @@ def sum_rows(a):
     return _impl().sum_rows(a)
 
 
+def adam_update(param, grad, m, v, lr_t, beta1, beta2):
+    """Adam's step in place: m += (1 - beta1)(grad - m);  v += (1 - beta2)(grad^2 - v);
+    param -= lr_t m / (sqrt(v) + 1e-7)."""
+    return _impl().adam_update(param, grad, m, v, lr_t, beta1, beta2)
+
+
 def bn_scale(xc, std, gamma, beta):
     """(xn, y) = (xc / std, gamma * xn + beta); xc may be overwritten."""
     return _impl().bn_scale(xc, std, gamma, beta)
@@ -113,7 +120,7 @@ def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
 
 hold_blas_at_one_thread()
 
-__all__ = ["IMPLEMENTATIONS", "bn_input_grad", "bn_scale",
+__all__ = ["IMPLEMENTATIONS", "adam_update", "bn_input_grad", "bn_scale",
            "col2im", "conv2d", "conv2d_backward", "get_num_threads", "im2col", "in_use",
            "input_grad_unused", "input_grad_wanted", "max_pool2d", "max_pool2d_backward", "relu",
            "run_chunks", "set_num_threads", "sum_rows", "threads", "use"]

@@ -104,8 +104,10 @@ class DataParallel:
             self.last_loss = net.last_loss
             return grads
         results = self._part_results(x, t, parts)
-        loss, total = results[0][0], {k: g.copy() for k, g in results[0][1].items()}
-        for part_loss, grads in results[1:]:
+        (loss, first), (second_loss, second) = results[:2]  # at least 2 parts
+        loss += second_loss
+        total = {key: np.add(g, second[key]) for key, g in first.items()}
+        for part_loss, grads in results[2:]:
             loss += part_loss
             for key, g in grads.items():
                 total[key] += g
@@ -262,7 +264,7 @@ class DataParallel:
         mine = replicas.get(threading.get_ident())
         if mine is None:
             loss = copy.copy(self.net.last_layer) if with_loss else None
-            mine = replicas[threading.get_ident()] = (replica(self.net.stack), loss)
+            mine = replicas[threading.get_ident()] = (replica(self.net.stack, fuse=True), loss)
         return mine
 
     def _values(self, sample_shape) -> int:

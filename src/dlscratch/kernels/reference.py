@@ -115,3 +115,10 @@ def bn_input_grad(dout, xn, gamma, std, dbeta, dgamma, n):
     """gamma / std * (dout - dbeta / n - xn * (dgamma / n)): the book's chain of dxn, dstd, dvar
     and dmu collected into one line."""
     return gamma / std * (dout - dbeta / n - xn * (dgamma / n))
+
+
+def adam_update(param, grad, m, v, lr_t, beta1, beta2):
+    """Adam's step in place, the book's three lines."""
+    m += (1 - beta1) * (grad - m)
+    v += (1 - beta2) * (grad ** 2 - v)
+    param -= lr_t * m / (np.sqrt(v) + 1e-7)

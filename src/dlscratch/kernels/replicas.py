@@ -1,6 +1,7 @@
 """One part of a batch through a replica of the layers: what a thread or a worker process runs.
 
     stack = replica(net.stack)                       # parameters shared, caches not
+    stack = replica(net.stack, fuse=True)            # ... each Relu -> Pooling pair as one
     loss, grads = part_gradient(stack, loss_layer, x, t, part, draws)
 
 Random layers (dropout) draw their numbers for the whole batch before the parts run, from the
@@ -16,20 +17,48 @@ import copy
 import numpy as np
 
 from dlscratch.kernels.hints import input_grad_unused
-from dlscratch.layers import Affine, Convolution, LayerStack, Residual
+from dlscratch.layers import Affine, Convolution, LayerStack, Pooling, Relu, Residual
+from dlscratch.layers.base import Layer
 
 SKIPS_INPUT_GRAD = (Affine, Convolution)  # first layers that can skip dL/dx
 
 
-def replica(stack: LayerStack) -> LayerStack:
-    """The stack's layers copied for another thread: parameter arrays shared, caches not."""
+def replica(stack: LayerStack, fuse=False) -> LayerStack:
+    """The stack's layers copied for another thread: parameter arrays shared, caches not;
+    with `fuse`, each top-level Relu followed by a Pooling becomes one `PooledRelu`."""
     layers = []
     for layer in stack.layers:
         twin = copy.copy(layer)
         if isinstance(layer, Residual):
             twin.stack = replica(layer.stack)
+        if fuse and type(twin) is Pooling and layers and type(layers[-1]) is Relu:
+            twin = PooledRelu(layers.pop(), twin)
         layers.append(twin)
-    return LayerStack(layers)
+    names = [layer.name for layer in layers]
+    fused = LayerStack(layers)
+    for layer, name in zip(layers, names, strict=True):
+        layer.name = name  # the original layers' names, in messages
+    return fused
+
+
+class PooledRelu(Layer):
+    """Relu then max Pooling, run as Pooling then Relu: the same outputs and gradients, with
+    the ReLU on the pooled values (pool_h * pool_w times fewer).
+
+    max(0, max_w x) = max_w max(0, x); going back, a window's gradient reaches its first
+    maximum when that maximum is > 0 and is 0 otherwise, in both orders.
+    """
+
+    def __init__(self, relu: Relu, pool: Pooling):
+        super().__init__()
+        self.relu, self.pool = relu, pool
+        self.name = f"{relu.name}+{pool.name}"
+
+    def forward(self, x, train_flg=True):
+        return self.relu.forward(self.pool.forward(x, train_flg), train_flg)
+
+    def backward(self, dout):
+        return self.pool.backward(self.relu.backward(dout))
 
 
 def first_skipping(stack: LayerStack):

@@ -49,6 +49,7 @@ class Worker:
         for prefix, refs in (("p:", self.stack.param_refs), ("b:", self.stack.buffer_refs)):
             for key, layer, attr in refs:
                 setattr(layer, attr, self.weights.arrays[prefix + key])
+        self.fused = replica(self.stack, fuse=True)  # parts without batch norm run on this
         self.arenas, self.draw_counts, self.exchanges = {}, [], []
 
     def attach(self, kind, path, layout, extra) -> None:
@@ -70,7 +71,7 @@ class Worker:
             results = lockstep_gradient(stacks, losses, x, t, [slice(a, b) for _, a, b in parts],
                                         draws, self.exchange_for(parts))
         else:
-            results = [part_gradient(self.stack, self.loss_layer, x, t, slice(start, stop),
+            results = [part_gradient(self.fused, self.loss_layer, x, t, slice(start, stop),
                                      draws) for _, start, stop in parts]
         for (part, _, _), (_, grads) in zip(parts, results, strict=True):
             for key, g in grads.items():
@@ -97,7 +98,7 @@ class Worker:
     def predict(self, n, parts) -> list:
         arrays = self.arenas["infer"].arrays
         for _, start, stop in parts:
-            arrays["y"][start:stop] = self.stack.forward(arrays["x"][start:stop], False)
+            arrays["y"][start:stop] = self.fused.forward(arrays["x"][start:stop], False)
         return [None] * len(parts)
 
 

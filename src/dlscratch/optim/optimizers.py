@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch import kernels
+
 
 class Optimizer:
     """Base class: `update` walks the keys and calls `_update_one` - the single hook."""
@@ -160,9 +162,7 @@ class Adam(Optimizer):
         t = self.iter
         # A Python float, so a float32 parameter is not upcast to float64.
         lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t))
-        m += (1 - self.beta1) * (grad - m)
-        v += (1 - self.beta2) * (grad ** 2 - v)
-        param -= lr_t * m / (np.sqrt(v) + 1e-7)
+        kernels.adam_update(param, grad, m, v, lr_t, self.beta1, self.beta2)
 
 
 OPTIMIZERS = {cls.__name__.lower(): cls
