@@ -7,8 +7,9 @@ core - a worker process for a training step, a thread for inference.
     model.close()                         # stops the worker processes (also done at exit)
 
 A part runs through its own replica of the layers (parameters shared, cached activations
-not): in a worker process (`process_pool`: started at the first split step and kept) or on
-one of dlscratch's threads. With parts of N_p samples:
+not; each ReLU just before a max pooling runs after it, on the pooled values, with the same
+results: `replicas.PooledRelu`): in a worker process (`process_pool`: started at the first
+split step and kept) or on one of dlscratch's threads. With parts of N_p samples:
 
     scores = the parts' scores, concatenated
     L = sum_p (N_p / N) L_p         (L_p: the mean loss over part p)
