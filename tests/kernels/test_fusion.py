@@ -36,6 +36,11 @@ def awkward_input(shape, dtype, seed):
     return x
 
 
+def channels_last(a):
+    """a's values (N, C, H, W) in channels-last memory, as a convolution leaves them."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
 def relu_then_pool(window, x, dout, train_flg):
     relu, pool = Relu(), Pooling(*window[:2], stride=window[2], pad=window[3])
     out = pool.forward(relu.forward(x, train_flg), train_flg)
@@ -56,9 +61,10 @@ def test_the_same_outputs_and_gradients_bit_for_bit(window, dtype, implementatio
     with kernels.use(implementation):
         expected_out, _ = relu_then_pool(window, x, None, True)
         dout = np.random.default_rng(5).standard_normal(expected_out.shape).astype(dtype)
-        for train_flg in (True, False):
-            expected = relu_then_pool(window, x, dout if train_flg else None, train_flg)
-            got = pooled_relu(window, x, dout if train_flg else None, train_flg)
+        # dout laid out channels-first (from an Affine) or channels-last (from a convolution)
+        for train_flg, given in ((True, dout), (True, channels_last(dout)), (False, None)):
+            expected = relu_then_pool(window, x, given, train_flg)
+            got = pooled_relu(window, x, given, train_flg)
             np.testing.assert_array_equal(got[0], expected[0])
             assert got[0].dtype == expected[0].dtype == dtype
             if train_flg:

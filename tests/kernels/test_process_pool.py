@@ -113,6 +113,27 @@ def test_identical_at_1_2_and_3_workers(eight_parts, monkeypatch, name):
         assert all(not np.array_equal(params[k], b) for k, b in initial.buffers.items())
 
 
+@pytest.mark.parametrize("name", ["SimpleConvNet", "MultiLayerNetExtend-batchnorm"])
+def test_batches_of_changing_size_on_one_pool(eight_parts, name):
+    """Batches of 40, 24 (the arena holds it: a new layout), 24 again and 56 (a bigger
+    arena) through the same workers: each step as with one process."""
+    sizes = (40, 24, 24, 56)
+    runs = []
+    for workers in (0, 1):
+        net = COURSE_NETS[name]()
+        model, optimizer, losses = DataParallel(net), Adam(lr=0.01), []
+        with kernels.threads(workers + 1), model:
+            for n, seed in zip(sizes, range(len(sizes)), strict=True):
+                (x, t), = batches(net, n=n, count=1, seed=seed)
+                optimizer.update(model.params, model.gradient(x, t))
+                losses.append(model.last_loss)
+            assert (model._pool is None) == (workers == 0)
+        runs.append((losses, {k: a.copy() for k, a in {**net.params, **net.buffers}.items()}))
+    assert runs[1][0] == runs[0][0]
+    for key, value in runs[0][1].items():
+        assert np.array_equal(runs[1][1][key], value), key
+
+
 def bn_conv_net():
     net = SimpleConvNet(seed=0)
     rng = np.random.default_rng(3)

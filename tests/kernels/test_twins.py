@@ -217,6 +217,21 @@ def test_relu_zeros_buffer_any_size_layout_and_nan(dtype):
     assert elementwise.zeros_like(nchw_view).strides == nchw_view.strides
 
 
+def test_laid_out_like_copies_only_when_the_memory_order_differs():
+    rng = np.random.default_rng(8)
+    nhwc = rng.standard_normal((2, 4, 3, 5)).astype(np.float32)
+    like = nhwc.transpose(0, 3, 1, 2)  # (N, C, H, W) over channels-last memory
+    nchw = np.ascontiguousarray(like) * 2  # the same shape, channels-first memory
+    moved = elementwise.laid_out_like(nchw, like)
+    assert moved.strides == like.strides and moved.dtype == nchw.dtype
+    np.testing.assert_array_equal(moved, nchw)
+    assert elementwise.laid_out_like(moved, like) is moved  # already in order: no copy
+    same_order = np.ascontiguousarray(nchw)
+    assert elementwise.laid_out_like(same_order, nchw) is same_order
+    wider = elementwise.laid_out_like(nchw.astype(np.float64), like)  # keeps a's dtype
+    assert wider.dtype == np.float64 and wider.strides == tuple(2 * s for s in like.strides)
+
+
 @pytest.mark.parametrize("shape", [(1, 3), (1000, 7), (5, 1), (0, 4), (37, 64)])
 def test_sum_rows_equals_the_twin(shape):
     a = np.random.default_rng(shape[0]).standard_normal(shape)

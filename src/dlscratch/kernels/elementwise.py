@@ -28,6 +28,16 @@ def zeros_like(x: np.ndarray) -> np.ndarray:
     return laid_out.transpose(np.argsort(memory_order))
 
 
+def laid_out_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """a's values in the memory order of `like` (same shape): a itself if already so, else a
+    copy. An elementwise product of two arrays laid out alike reads both in order."""
+    if a.strides == like.strides and a.dtype == like.dtype:
+        return a
+    out = np.empty_like(like, dtype=a.dtype)  # like's memory order (order="K")
+    np.copyto(out, a)
+    return out
+
+
 def sum_rows(a: np.ndarray) -> np.ndarray:
     """a.sum(axis=0) of a 2-D array as ones @ a: for a tall, narrow array (one row per pixel,
     one column per channel) BLAS is much faster than numpy's reduction along axis 0."""

@@ -64,6 +64,7 @@ class TiledPool:
         if self.which is None:  # the forward pass was in inference mode
             self.which = np.empty(self.out.shape, self._index_dtype())
             _first_max_index(self._views(self.tiles), self.out, self.which)
+        dout_nhwc = np.ascontiguousarray(dout_nhwc)  # read four times below: in order
         dtiles = np.empty(self.tiles.shape, dtype=dout_nhwc.dtype)
 
         def backward_part(s):

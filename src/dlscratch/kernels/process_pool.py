@@ -54,6 +54,7 @@ class ProcessPool:
         self.keys = [key for key, _, _ in net.stack.param_refs]
         self._workers: list[tuple[subprocess.Popen, Connection]] = []
         self._arenas: dict = {}  # kind ("weights", "train", "infer") -> (SharedArena, key)
+        self._last_layout = (None, None)  # (shapes, (layout, exchanges)): `_train_layout`
         self._finalizer = weakref.finalize(self, _shut_down, self._workers, self._arenas)
         weights = {"p:" + k: (p.shape, p.dtype.name) for k, p in net.params.items()}
         weights.update({"b:" + k: (b.shape, b.dtype.name) for k, b in net.buffers.items()})
@@ -93,14 +94,7 @@ class ProcessPool:
         if len(parts) > SLOTS:
             raise ValueError(f"at most {SLOTS} parts per step, got {len(parts)}")
         n = len(x)
-        layout = {"x": (x.shape, x.dtype.name), "t": (t.shape, t.dtype.name)}
-        for i, calls in enumerate(draw_shapes):
-            for j, (shape, dtype) in enumerate(calls):
-                layout[draw_name(i, j)] = ((n, *shape), dtype)
-        for slot in range(SLOTS):
-            for k, p in self.net.params.items():
-                layout[grad_name(slot, k)] = (p.shape, p.dtype.name)
-        exchanges = self._exchanges(lockstep, layout)
+        layout, exchanges = self._train_layout(x, t, draw_shapes, lockstep)
         with self._guard():
             arrays = self._load("train", layout, ([len(c) for c in draw_shapes], exchanges), x)
             arrays["t"][:n] = t
@@ -119,6 +113,23 @@ class ProcessPool:
                 if not isinstance(result, tuple):  # a worker's: its loss
                     results[i] = (result, {k: arrays[grad_name(i, k)] for k in self.keys})
             return results
+
+    def _train_layout(self, x, t, draw_shapes, lockstep) -> tuple[dict, list[list[str]]]:
+        """The "train" arena's layout and the lockstep exchanges for this batch's shapes; the
+        last one is kept (a run's steps ask for the same, and it takes a few hundred
+        microseconds of Python to build)."""
+        key = (x.shape, x.dtype.str, t.shape, t.dtype.str, repr(draw_shapes), tuple(lockstep))
+        if self._last_layout[0] != key:
+            n = len(x)
+            layout = {"x": (x.shape, x.dtype.name), "t": (t.shape, t.dtype.name)}
+            for i, calls in enumerate(draw_shapes):
+                for j, (shape, dtype) in enumerate(calls):
+                    layout[draw_name(i, j)] = ((n, *shape), dtype)
+            for slot in range(SLOTS):
+                for k, p in self.net.params.items():
+                    layout[grad_name(slot, k)] = (p.shape, p.dtype.name)
+            self._last_layout = (key, (layout, self._exchanges(lockstep, layout)))
+        return self._last_layout[1]
 
     def _exchanges(self, lockstep, layout) -> list[list[str]]:
         """The arena's arrays of each sum exchange of a lockstep step, in the order the parts

@@ -16,6 +16,7 @@ import copy
 
 import numpy as np
 
+from dlscratch.kernels.elementwise import laid_out_like
 from dlscratch.kernels.hints import input_grad_unused
 from dlscratch.layers import Affine, Convolution, LayerStack, Pooling, Relu, Residual
 from dlscratch.layers.base import Layer
@@ -58,7 +59,9 @@ class PooledRelu(Layer):
         return self.relu.forward(self.pool.forward(x, train_flg), train_flg)
 
     def backward(self, dout):
-        return self.pool.backward(self.relu.backward(dout))
+        # dout (from the next layer, often channels-first) in the pooled values' memory order
+        # (channels-last): the ReLU's mask product and the pooling's backward then read in order
+        return self.pool.backward(self.relu.backward(laid_out_like(dout, self.relu.out)))
 
 
 def first_skipping(stack: LayerStack):
